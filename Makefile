@@ -1,0 +1,45 @@
+# GovDesk: `make demo` runs the demo city, `make test` runs the whole suite.
+# Docs: README.md and docs/operations.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck bench lock pwa clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Builds the PWA when there is one (pwa/package.json); npm ci uses the committed lock.
+pwa:
+	@if [ -f pwa/package.json ]; then cd pwa && npm ci --no-audit --no-fund && npm run build; fi
+
+demo: $(STAMP) pwa
+	$(PY) scripts/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m pytest tests/bench -p no:randomly --override-ini="testpaths=tests/bench" -q -s
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy api notifications vpn_gateway
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lock: $(STAMP)
+	@{ head -2 requirements.lock; $(PY) -m pip freeze --exclude-editable | grep -iv '^govdesk'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""GovDesk API (the Django project). Docs: docs/architecture.md."""

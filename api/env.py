@@ -1,0 +1,127 @@
+"""Typed environment parsing that fails loudly on a bad value.
+
+Docs: docs/operations.md (every setting, its type and default).
+
+Each reader raises ``ImproperlyConfigured`` naming the variable and what was wrong,
+so a typo in a deployment stops the process at start-up instead of running with a
+silently different value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Env:
+    """Reads settings from a mapping (``os.environ`` by default)."""
+
+    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+        self.source = os.environ if source is None else source
+
+    def _raw(self, name: str) -> str | None:
+        value = self.source.get(name)
+        return None if value is None else value.strip()
+
+    def _fail(self, name: str, value: str, expected: str) -> ImproperlyConfigured:
+        # The value is not echoed for secrets; callers pass a redacted one when needed.
+        return ImproperlyConfigured(f"{name}={value!r} is not valid: expected {expected}")
+
+    def str(self, name: str, default: str) -> str:
+        raw = self._raw(name)
+        return default if raw is None or raw == "" else raw
+
+    def secret(self, name: str, default: str) -> str:
+        raw = self._raw(name)
+        return default if raw is None or raw == "" else raw
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        low = raw.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise self._fail(name, raw, "one of 1/0, true/false, yes/no, on/off")
+
+    def int(self, name: str, default: int, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self._fail(name, raw, "an integer") from None
+        if minimum is not None and value < minimum:
+            raise self._fail(name, raw, f"an integer >= {minimum}")
+        if maximum is not None and value > maximum:
+            raise self._fail(name, raw, f"an integer <= {maximum}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return default
+        if raw not in choices:
+            raise self._fail(name, raw, "one of " + ", ".join(choices))
+        return raw
+
+    def list(self, name: str, default: list[str], item: Callable[[str], T] | None = None,
+             expected: str = "a comma-separated list") -> list:
+        raw = self._raw(name)
+        parts = list(default) if raw is None else [p.strip() for p in raw.split(",") if p.strip()]
+        if item is None:
+            return parts
+        out = []
+        for part in parts:
+            try:
+                out.append(item(part))
+            except ValueError:
+                raise self._fail(name, part, expected) from None
+        return out
+
+    def networks(self, name: str, default: list[str]) -> list[IPNetwork]:
+        return self.list(
+            name,
+            default,
+            item=lambda s: ipaddress.ip_network(s, strict=False),
+            expected="a comma-separated list of CIDR networks, e.g. 10.0.0.0/8,127.0.0.1/32",
+        )
+
+    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+        raw = self._raw(name)
+        if raw is None or raw == "":
+            return default
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes:
+            redacted = f"{parts.scheme}://…" if parts.scheme else raw[:20]
+            raise self._fail(name, redacted, "a URL with scheme " + " or ".join(schemes))
+        return raw
+
+    def origins(self, name: str, default: list[str]) -> list[str]:
+        def origin(value: str) -> str:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in (
+                "",
+                "/",
+            ):
+                raise ValueError(value)
+            return f"{parts.scheme}://{parts.netloc}"
+
+        return self.list(name, default, item=origin,
+                         expected="comma-separated origins such as https://oa.example.gov.cn")

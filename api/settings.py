@@ -1,0 +1,260 @@
+"""GovDesk settings: one module, every value from the environment, typed.
+
+Docs: docs/operations.md lists each variable. A bad value stops start-up with a
+message naming it (api/env.py). ``GOVDESK_MODE`` is ``development`` (the demo, the
+default), ``test`` (pinned by tests/conftest.py) or ``production``; production refuses
+to start with the development secret key or with DEBUG on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from api.env import Env
+
+env = Env()
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.str("GOVDESK_VAR_DIR", str(BASE_DIR / "var")))
+
+MODE = env.choice("GOVDESK_MODE", "development", ("development", "test", "production"))
+PRODUCTION = MODE == "production"
+DEV_SECRET_KEY = "govdesk-development-only-secret-key-never-use-in-production-0000"
+
+SECRET_KEY = env.secret("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = env.bool("DEBUG", False)
+
+if PRODUCTION:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random value of at least 50 characters in production"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
+
+# --- Network zones (vpn_gateway/zones.py, docs/security.md#network-zones) -------------
+GOVDESK_ALLOWED_NETWORKS = env.networks(
+    "GOVDESK_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]
+)
+GOVDESK_TRUSTED_PROXIES = env.networks("GOVDESK_TRUSTED_PROXIES", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api.common",
+    "api.accounts",
+    "api.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.locale.LocaleMiddleware",
+    "api.common.middleware.RequestContextMiddleware",
+    "api.common.middleware.NetworkZoneMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "api.common.middleware.BodySizeLimitMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "api.urls"
+WSGI_APPLICATION = "api.wsgi.application"
+ASGI_APPLICATION = "api.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# --- Database ----------------------------------------------------------------------------
+DATABASE_URL = env.url(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'govdesk.sqlite3'}",
+    ("sqlite", "postgres", "postgresql", "pgsql"),
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets the web server, worker and beat of the demo share one file.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (lockout counters live in the database, not here) -----------------------------
+REDIS_URL = env.url("REDIS_URL", "", ("redis", "rediss"))
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Celery ------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.url(
+    "CELERY_BROKER_URL", "filesystem://", ("filesystem", "redis", "rediss", "amqp", "memory")
+)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "Asia/Shanghai"
+
+# --- Auth, passwords, tokens (docs/security.md) -------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    # Argon2id tuned for the 08:30 login rush; see docs/security.md#password-hashing.
+    "api.accounts.hashers.GovDeskArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "api.accounts.passwords.CharacterClassValidator"},
+]
+GOVDESK_PASSWORD_MAX_AGE_DAYS = env.int("GOVDESK_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)
+GOVDESK_LOGIN_MAX_FAILURES = env.int("GOVDESK_LOGIN_MAX_FAILURES", 5, minimum=1)
+GOVDESK_LOGIN_LOCKOUT_SECONDS = env.int("GOVDESK_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+GOVDESK_TOTP_REQUIRED_ROLES = env.list(
+    "GOVDESK_TOTP_REQUIRED_ROLES", ["seal_custodian", "city_it_admin"]
+)
+GOVDESK_TOTP_ISSUER = env.str("GOVDESK_TOTP_ISSUER", "GovDesk")
+GOVDESK_DEMO_PASSWORD = env.secret("GOVDESK_DEMO_PASSWORD", "GovDesk@2026")
+
+ACCESS_TOKEN_MINUTES = env.int("GOVDESK_ACCESS_TOKEN_MINUTES", 5, minimum=1, maximum=5)
+REFRESH_TOKEN_HOURS = env.int("GOVDESK_REFRESH_TOKEN_HOURS", 12, minimum=1, maximum=24 * 30)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=REFRESH_TOKEN_HOURS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.secret("GOVDESK_JWT_SIGNING_KEY", SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": "uid",
+    "USER_ID_FIELD": "id",
+    "LEEWAY": 5,
+}
+
+# --- REST framework and the API conventions (docs/api.md) -------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.accounts.authentication.SessionJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.common.permissions.IsAuthenticatedAndVerified"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.common.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "api.common.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("GOVDESK_LOGIN_RATE", "30/min")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GovDesk API",
+    "DESCRIPTION": "协同办公平台 API · GovDesk collaborative office API. Docs: docs/api.md",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {},
+}
+GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = GOVDESK_MAX_BODY_BYTES
+
+CORS_ALLOWED_ORIGINS = env.origins("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["Idempotency-Key"]
+
+# --- I18N ------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (the PWA build lands in STATIC_ROOT via collectstatic) --------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if MODE == "test"
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Audit (docs/security.md#audit) ----------------------------------------------------------
+GOVDESK_AUDIT_RETENTION_DAYS = env.int("GOVDESK_AUDIT_RETENTION_DAYS", 184, minimum=184)
+
+# --- Security headers -------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("GOVDESK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

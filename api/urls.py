@@ -1,0 +1,24 @@
+"""URL map. Docs: docs/api.md. Everything under /api/v1/; schema and docs UI local."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api.common import handlers
+from api.common.health import HealthView
+
+api_v1 = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("", include("api.accounts.urls")),
+    path("", include("api.audit.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler400 = handlers.bad_request
+handler403 = handlers.permission_denied
+handler404 = handlers.not_found
+handler500 = handlers.server_error

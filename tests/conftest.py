@@ -1,0 +1,41 @@
+"""Shared fixtures: personas and an API client. Docs: docs/testing.md."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+requires_postgres = pytest.mark.skipif(
+    not settings.DATABASE_IS_POSTGRES,
+    reason="needs PostgreSQL: set DATABASE_URL=postgres://… (as .ci/run does)",
+)
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def org(db):
+    from tests.personas import make_org
+
+    return make_org()
+
+
+@pytest.fixture
+def personas(org):
+    """alice: unit admin of the city office; bob: clerk there; charlie: staff of the
+    bureau (must not see the office's things); ivy: city IT admin; sam: supervisor."""
+    from tests.personas import Role, make_user
+
+    return {
+        "alice": make_user("alice", org.office, Role.UNIT_ADMIN, Role.STAFF),
+        "bob": make_user("bob", org.office, Role.CLERK, Role.STAFF),
+        "charlie": make_user("charlie", org.bureau, Role.STAFF),
+        "dana": make_user("dana", org.district, Role.UNIT_ADMIN, Role.STAFF),
+        "ivy": make_user("ivy", org.city, Role.CITY_IT_ADMIN),
+        "sam": make_user("sam", org.city, Role.SUPERVISOR),
+        "leo": make_user("leo", org.office, Role.LEADER, Role.STAFF),
+    }
