@@ -58,8 +58,9 @@ class Env:
             return False
         raise self._fail(name, raw, "one of 1/0, true/false, yes/no, on/off")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None,
-            maximum: int | None = None) -> int:
+    def int(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
         raw = self._raw(name)
         if raw is None or raw == "":
             return default
@@ -81,8 +82,13 @@ class Env:
             raise self._fail(name, raw, "one of " + ", ".join(choices))
         return raw
 
-    def list(self, name: str, default: list[str], item: Callable[[str], T] | None = None,
-             expected: str = "a comma-separated list") -> list:
+    def list(
+        self,
+        name: str,
+        default: list[str],
+        item: Callable[[str], T] | None = None,
+        expected: str = "a comma-separated list",
+    ) -> list:
         raw = self._raw(name)
         parts = list(default) if raw is None else [p.strip() for p in raw.split(",") if p.strip()]
         if item is None:
@@ -116,12 +122,21 @@ class Env:
     def origins(self, name: str, default: list[str]) -> list[str]:
         def origin(value: str) -> str:
             parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in (
-                "",
-                "/",
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                not in (
+                    "",
+                    "/",
+                )
             ):
                 raise ValueError(value)
             return f"{parts.scheme}://{parts.netloc}"
 
-        return self.list(name, default, item=origin,
-                         expected="comma-separated origins such as https://oa.example.gov.cn")
+        return self.list(
+            name,
+            default,
+            item=origin,
+            expected="comma-separated origins such as https://oa.example.gov.cn",
+        )

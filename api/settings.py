@@ -22,7 +22,7 @@ VAR_DIR = Path(env.str("GOVDESK_VAR_DIR", str(BASE_DIR / "var")))
 
 MODE = env.choice("GOVDESK_MODE", "development", ("development", "test", "production"))
 PRODUCTION = MODE == "production"
-DEV_SECRET_KEY = "govdesk-development-only-secret-key-never-use-in-production-0000"
+DEV_SECRET_KEY = "govdesk-development-only-secret-key-never-use-in-production-0000"  # noqa: S105 (refused in production)
 
 SECRET_KEY = env.secret("SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", False)
@@ -38,9 +38,7 @@ if PRODUCTION:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 
 # --- Network zones (vpn_gateway/zones.py, docs/security.md#network-zones) -------------
-GOVDESK_ALLOWED_NETWORKS = env.networks(
-    "GOVDESK_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]
-)
+GOVDESK_ALLOWED_NETWORKS = env.networks("GOVDESK_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 GOVDESK_TRUSTED_PROXIES = env.networks("GOVDESK_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
@@ -131,6 +129,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Periodic work; each task is safe to run twice (docs/operations.md#background-work).
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "api.common.tasks.heartbeat", "schedule": 60.0},
+    "flush-expired-tokens": {
+        "task": "api.accounts.tasks.flush_expired_tokens",
+        "schedule": 6 * 3600.0,
+    },
+    "prune-audit": {"task": "api.audit.tasks.prune_audit_events", "schedule": 24 * 3600.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
 

@@ -26,8 +26,13 @@ def make_unit(name: str, kind: str, parent: Unit | None = None, code: str | None
     return unit
 
 
-def make_user(username: str, unit: Unit, *roles: str, password: str = PASSWORD,
-              display_name: str | None = None) -> User:
+def make_user(
+    username: str,
+    unit: Unit,
+    *roles: str,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+) -> User:
     user = User.objects.create_user(
         username, password, display_name=display_name or username, unit=unit
     )

@@ -14,7 +14,7 @@ os.environ.pop("DEBUG", None)
 os.environ.pop("GOVDESK_ALLOWED_NETWORKS", None)
 os.environ.pop("GOVDESK_TRUSTED_PROXIES", None)
 
-from api.settings import *  # noqa: E402,F403
+from api.settings import *  # noqa: F403
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 

@@ -166,7 +166,9 @@ class Post(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["unit", "name"], name="post_unique_name_per_unit"),
             models.CheckConstraint(
-                condition=Q(holder__isnull=True) | Q(backup__isnull=True) | ~Q(holder=models.F("backup")),
+                condition=Q(holder__isnull=True)
+                | Q(backup__isnull=True)
+                | ~Q(holder=models.F("backup")),
                 name="post_backup_differs_from_holder",
             ),
         ]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+"""Account and organisation routes, split by resource (docs/api.md)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("api.accounts.urls_identity")),
+    path("", include("api.accounts.urls_org")),
+]

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from api.common.i18n import Msg, t
+from api.common.i18n import Msg
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +40,7 @@ MESSAGES: dict[str, Msg] = {
         "您的角色要求启用动态验证码，请先完成设置。",
         "Your role requires a one-time-code factor; set it up first.",
     ),
-    "account_locked": Msg(
-        "尝试次数过多，请稍后再试。", "Too many attempts; try again later."
-    ),
+    "account_locked": Msg("尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
     "permission_denied": Msg("无权执行此操作。", "You do not have permission to do this."),
     "network_not_allowed": Msg(
         "请从政务内网或 VPN 访问。", "Access is allowed only from the intranet or the VPN."
@@ -111,8 +109,9 @@ def message_for(code: str) -> str:
     return str(msg) if msg else code
 
 
-def envelope(code: str, message: str | None = None, fields: dict | None = None,
-             extra: dict | None = None) -> dict[str, Any]:
+def envelope(
+    code: str, message: str | None = None, fields: dict | None = None, extra: dict | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message or message_for(code)}
     if fields:
         body["fields"] = fields
@@ -121,8 +120,9 @@ def envelope(code: str, message: str | None = None, fields: dict | None = None,
     return {"error": body}
 
 
-def error_response(status_code: int, code: str, message: str | None = None,
-                   fields: dict | None = None) -> JsonResponse:
+def error_response(
+    status_code: int, code: str, message: str | None = None, fields: dict | None = None
+) -> JsonResponse:
     """A Django-level response in the envelope (for middleware and URL handlers)."""
     return JsonResponse(
         envelope(code, message, fields),
@@ -133,8 +133,14 @@ def error_response(status_code: int, code: str, message: str | None = None,
 
 def _flatten_fields(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
-        return {str(k): _flatten_fields(v) if isinstance(v, dict) else [str(x) for x in v]
-                if isinstance(v, list) else [str(v)] for k, v in detail.items()}
+        return {
+            str(k): _flatten_fields(v)
+            if isinstance(v, dict)
+            else [str(x) for x in v]
+            if isinstance(v, list)
+            else [str(v)]
+            for k, v in detail.items()
+        }
     if isinstance(detail, list):
         return {"non_field_errors": [str(x) for x in detail]}
     return {"non_field_errors": [str(detail)]}
@@ -163,13 +169,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RequestDataTooBig):
         return Response(envelope("payload_too_large"), status=413)
     if isinstance(exc, InvalidToken | TokenError | JWTAuthFailed):
-        return Response(envelope("token_invalid"), status=401,
-                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        return Response(
+            envelope("token_invalid"),
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        )
     if isinstance(exc, exceptions.AuthenticationFailed):
         code = getattr(exc, "get_codes", lambda: None)()
         code = code if isinstance(code, str) and code in MESSAGES else "token_invalid"
-        return Response(envelope(code), status=401,
-                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        return Response(
+            envelope(code), status=401, headers={"WWW-Authenticate": 'Bearer realm="api"'}
+        )
     if isinstance(exc, exceptions.ParseError):
         return Response(envelope("malformed_json"), status=400)
     if isinstance(exc, exceptions.Throttled):

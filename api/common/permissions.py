@@ -19,8 +19,10 @@ class IsAuthenticatedAndVerified(BasePermission):
         if not (user and user.is_authenticated):
             return False
         session = getattr(request, "govdesk_session", None)
-        if session is not None and not session.mfa_satisfied and not getattr(
-            view, "allow_mfa_pending", False
+        if (
+            session is not None
+            and not session.mfa_satisfied
+            and not getattr(view, "allow_mfa_pending", False)
         ):
             raise ApiError("mfa_setup_required", status_code=403)
         return True
