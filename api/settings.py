@@ -99,15 +99,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (lockout counters live in the database, not here) -----------------------------
+# --- Cache: Redis when REDIS_URL is set, else a database table every process shares ----
+# (idempotency records live here; lockout counters live in their own table).
 REDIS_URL = env.url("REDIS_URL", "", ("redis", "rediss"))
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "govdesk_cache",
+        }
     )
 }
+GOVDESK_IDEMPOTENCY_TTL_SECONDS = env.int(
+    "GOVDESK_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60
+)
 
 # --- Celery ------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

@@ -54,6 +54,14 @@ MESSAGES: dict[str, Msg] = {
         "不支持的内容类型，请使用 application/json。",
         "Unsupported content type; use application/json.",
     ),
+    "invalid_idempotency_key": Msg(
+        "Idempotency-Key 格式无效（8–128 个字母、数字或 -_:.）。",
+        "Idempotency-Key must be 8–128 letters, digits or -_:.",
+    ),
+    "idempotency_key_reused": Msg(
+        "该 Idempotency-Key 已用于另一个请求。",
+        "This Idempotency-Key was already used for a different request.",
+    ),
     "unprocessable": Msg("无法处理该请求。", "The request cannot be processed."),
     "throttled": Msg("请求过于频繁，请稍后再试。", "Too many requests; slow down."),
     "server_error": Msg("服务器内部错误，已记录。", "Internal server error; it has been logged."),

@@ -2,7 +2,11 @@
 
 from django.urls import path
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from api.common.errors import ApiError
+from api.common.idempotency import idempotent
 
 from api.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
 
@@ -15,8 +19,25 @@ class BoomView(APIView):
         raise RuntimeError("boom")
 
 
+class CounterView(APIView):
+    """Counts its executions so tests can tell a replay from a second run."""
+
+    calls: list[dict] = []
+
+    @idempotent
+    def post(self, request):
+        CounterView.calls.append(dict(request.data))
+        if request.data.get("fail") == "client":
+            raise ApiError("validation_error")
+        if request.data.get("fail") == "server":
+            raise RuntimeError("server failure")
+        return Response({"n": len(CounterView.calls)}, status=201)
+
+
 def plain_boom(request):
     raise RuntimeError("plain boom")
 
 
-urlpatterns = [*urlpatterns, path("boom/api/", BoomView.as_view()), path("boom/plain/", plain_boom)]
+urlpatterns = [*urlpatterns, path("boom/api/", BoomView.as_view()), path("boom/plain/", plain_boom),
+    path("counter/", CounterView.as_view()),
+]
