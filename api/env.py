@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 T = TypeVar("T")
+# Aliases: the reader methods are named after the types they return.
+Str = str
+List = list
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -28,26 +31,26 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Env:
     """Reads settings from a mapping (``os.environ`` by default)."""
 
-    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+    def __init__(self, source: Mapping[Str, str] | None = None) -> None:
         self.source = os.environ if source is None else source
 
-    def _raw(self, name: str) -> str | None:
+    def _raw(self, name: Str) -> Str | None:
         value = self.source.get(name)
         return None if value is None else value.strip()
 
-    def _fail(self, name: str, value: str, expected: str) -> ImproperlyConfigured:
+    def _fail(self, name: Str, value: Str, expected: Str) -> ImproperlyConfigured:
         # The value is not echoed for secrets; callers pass a redacted one when needed.
         return ImproperlyConfigured(f"{name}={value!r} is not valid: expected {expected}")
 
-    def str(self, name: str, default: str) -> str:
+    def str(self, name: Str, default: Str) -> Str:
         raw = self._raw(name)
         return default if raw is None or raw == "" else raw
 
-    def secret(self, name: str, default: str) -> str:
+    def secret(self, name: Str, default: Str) -> Str:
         raw = self._raw(name)
         return default if raw is None or raw == "" else raw
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: Str, default: bool) -> bool:
         raw = self._raw(name)
         if raw is None:
             return default
@@ -59,7 +62,7 @@ class Env:
         raise self._fail(name, raw, "one of 1/0, true/false, yes/no, on/off")
 
     def int(
-        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+        self, name: Str, default: int, *, minimum: int | None = None, maximum: int | None = None
     ) -> int:
         raw = self._raw(name)
         if raw is None or raw == "":
@@ -74,7 +77,7 @@ class Env:
             raise self._fail(name, raw, f"an integer <= {maximum}")
         return value
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: Str, default: Str, choices: tuple[Str, ...]) -> Str:
         raw = self._raw(name)
         if raw is None or raw == "":
             return default
@@ -84,11 +87,11 @@ class Env:
 
     def list(
         self,
-        name: str,
-        default: list[str],
-        item: Callable[[str], T] | None = None,
-        expected: str = "a comma-separated list",
-    ) -> list:
+        name: Str,
+        default: List[Str],
+        item: Callable[[Str], T] | None = None,
+        expected: Str = "a comma-separated list",
+    ) -> List:
         raw = self._raw(name)
         parts = list(default) if raw is None else [p.strip() for p in raw.split(",") if p.strip()]
         if item is None:
@@ -101,7 +104,7 @@ class Env:
                 raise self._fail(name, part, expected) from None
         return out
 
-    def networks(self, name: str, default: list[str]) -> list[IPNetwork]:
+    def networks(self, name: Str, default: List[Str]) -> List[IPNetwork]:
         return self.list(
             name,
             default,
@@ -109,7 +112,7 @@ class Env:
             expected="a comma-separated list of CIDR networks, e.g. 10.0.0.0/8,127.0.0.1/32",
         )
 
-    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+    def url(self, name: Str, default: Str, schemes: tuple[Str, ...]) -> Str:
         raw = self._raw(name)
         if raw is None or raw == "":
             return default
@@ -119,8 +122,8 @@ class Env:
             raise self._fail(name, redacted, "a URL with scheme " + " or ".join(schemes))
         return raw
 
-    def origins(self, name: str, default: list[str]) -> list[str]:
-        def origin(value: str) -> str:
+    def origins(self, name: Str, default: List[Str]) -> List[Str]:
+        def origin(value: Str) -> Str:
             parts = urlsplit(value)
             if (
                 parts.scheme not in ("http", "https")

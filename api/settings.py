@@ -87,7 +87,7 @@ DATABASE_URL = env.url(
     f"sqlite:///{VAR_DIR / 'govdesk.sqlite3'}",
     ("sqlite", "postgres", "postgresql", "pgsql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES: dict[str, dict] = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the web server, worker and beat of the demo share one file.
@@ -112,9 +112,7 @@ CACHES = {
         }
     )
 }
-GOVDESK_IDEMPOTENCY_TTL_SECONDS = env.int(
-    "GOVDESK_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60
-)
+GOVDESK_IDEMPOTENCY_TTL_SECONDS = env.int("GOVDESK_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 
 # --- Celery ------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

@@ -1,12 +1,12 @@
 """URL map. Docs: docs/api.md. Everything under /api/v1/; schema and docs UI local."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.common import handlers
 from api.common.health import HealthView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("api.accounts.urls")),
     path("", include("api.audit.urls")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import transaction
@@ -42,7 +43,7 @@ HASHED_FIELDS = (
 def _canonical(value: Any) -> Any:
     if isinstance(value, datetime):
         # Microsecond UTC ISO form: identical whether read back from SQLite or PostgreSQL.
-        return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return value
 
 

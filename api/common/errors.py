@@ -71,7 +71,7 @@ MESSAGES: dict[str, Msg] = {
 class ApiError(exceptions.APIException):
     """An error with a stable code. ``message`` defaults to the code's message."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "bad_request"
 
     def __init__(
@@ -191,8 +191,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ParseError):
         return Response(envelope("malformed_json"), status=400)
     if isinstance(exc, exceptions.Throttled):
-        if exc.wait:
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         return Response(envelope("throttled"), status=429, headers=headers)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)

@@ -11,6 +11,7 @@ Placeholders: {city} {office} {bureau} {district} {township} are unit ids of the
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def load_rows() -> list[tuple[str, dict]]:
     rows = []
     for path in sorted(MATRIX_DIR.glob("*.yaml")):
         for index, row in enumerate(yaml.safe_load(path.read_text()) or []):
-            rows.append((f"{path.stem}:{index}:{row['method']} {row['path']} as {row['persona']}", row))
+            rows.append(
+                (f"{path.stem}:{index}:{row['method']} {row['path']} as {row['persona']}", row)
+            )
     return rows
 
 
@@ -64,11 +67,12 @@ def test_authorisation_matrix(row, org, personas):
     response = client.generic(
         row["method"],
         path,
-        data=None if body is None else __import__("json").dumps(body),
+        data=None if body is None else json.dumps(body),
         content_type="application/json",
     )
+    who = f"{row['method']} {path} as {row['persona']}"
     assert response.status_code == row["status"], (
-        f"{row['method']} {path} as {row['persona']}: {response.status_code} {response.content[:300]!r}"
+        f"{who}: {response.status_code} {response.content[:300]!r}"
     )
     if response.status_code >= 400:
         error = response.json()["error"]

@@ -22,7 +22,6 @@ from schemathesis.specs.openapi.checks import (
 from api.wsgi import application
 
 
-
 def loopback_app(environ, start_response):
     """Werkzeug's test client sends no REMOTE_ADDR; the zone policy needs a peer."""
     environ.setdefault("REMOTE_ADDR", "127.0.0.1")
@@ -35,6 +34,20 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8"))
 
 # Each example gets a fresh session, so an example that logs out or revokes
 # sessions does not turn the later ones into 401s.
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Like Django's test client: the WSGI calls must not close the test's connection
+    (request_finished would close it and lose the test transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 
 from api.common.errors import ApiError
 from api.common.idempotency import idempotent
-
 from api.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
 
 
@@ -38,6 +37,9 @@ def plain_boom(request):
     raise RuntimeError("plain boom")
 
 
-urlpatterns = [*urlpatterns, path("boom/api/", BoomView.as_view()), path("boom/plain/", plain_boom),
+urlpatterns = [
+    *urlpatterns,
+    path("boom/api/", BoomView.as_view()),
+    path("boom/plain/", plain_boom),
     path("counter/", CounterView.as_view()),
 ]

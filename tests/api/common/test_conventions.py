@@ -32,8 +32,11 @@ class TestErrorEnvelope:
         assert response.json()["error"]["code"] in {"validation_error", "bad_request"}
 
     def test_wrong_content_type(self, client):
-        response = client.post(TOKEN_URL, data="username=a&password=b",
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            TOKEN_URL,
+            data="username=a&password=b",
+            content_type="application/x-www-form-urlencoded",
+        )
         assert_envelope(response, 415, "unsupported_media_type")
 
     def test_oversized_body(self, client, settings):

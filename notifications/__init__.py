@@ -1,0 +1,1 @@
+"""Notification channels and the delivery ladder, plain Python (issue 5)."""

@@ -1,0 +1,1 @@
+"""VPN gateway: network zones, WireGuard peers, gateway agent. Docs: docs/network-zones.md."""
