@@ -1,11 +1,16 @@
 """Cursor pagination for every list endpoint (stable under inserts, O(1) per page).
 
-Docs: docs/api.md#pagination.
+Docs: docs/api.md#pagination. A cursor is client-supplied data: its position is
+checked against the ordering field's type before it reaches the database, so a
+forged cursor (a NUL byte, a word where a number belongs) is a 404 ``not_found``
+("invalid cursor") and never a 500.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -13,3 +18,28 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = getattr(queryset, "model", None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = str(cursor.position)
+        if "\x00" in position or len(position) > 400:
+            raise NotFound(self.invalid_cursor_message)
+        # paginate_queryset has already resolved self.ordering to a tuple.
+        ordering = self.ordering
+        field_name = ordering[0] if isinstance(ordering, list | tuple) else ordering
+        model = getattr(self, "_model", None)
+        if model is not None:
+            try:
+                field = model._meta.get_field(field_name.lstrip("-"))
+                field.to_python(position)
+            except FieldDoesNotExist:
+                pass
+            except (ValidationError, ValueError, TypeError):
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor

@@ -6,7 +6,8 @@ one file per area; each later feature adds its rows. A row:
     - {method: GET, path: "/api/v1/units/{office}/members/", persona: charlie, status: 404}
 
 Placeholders: {city} {office} {bureau} {district} {township} are unit ids of the
-``org`` fixture; {user:NAME} is a persona's user id. ``body`` is sent as JSON.
+``org`` fixture; {user:NAME} is a persona's user id. ``body`` is sent as JSON, with
+the same placeholders (a value that is exactly a placeholder becomes an integer).
 """
 
 from __future__ import annotations
@@ -57,13 +58,27 @@ def resolve(path: str, org, personas) -> str:
     return re.sub(r"\{([a-z_:]+)\}", sub, path)
 
 
+def resolve_body(value, org, personas):
+    """Placeholders in bodies: a string that is exactly "{office}" or "{user:bob}"
+    becomes that id (an integer); other strings are substituted as in paths."""
+    if isinstance(value, dict):
+        return {k: resolve_body(v, org, personas) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_body(v, org, personas) for v in value]
+    if isinstance(value, str):
+        if re.fullmatch(r"\{[a-z_:]+\}", value):
+            return int(resolve(value, org, personas))
+        return resolve(value, org, personas)
+    return value
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", [r for _, r in ROWS], ids=[label for label, _ in ROWS])
 def test_authorisation_matrix(row, org, personas):
     user = None if row["persona"] == "anonymous" else personas[row["persona"]]
     client = client_for(user)
     path = resolve(row["path"], org, personas)
-    body = row.get("body")
+    body = resolve_body(row.get("body"), org, personas)
     response = client.generic(
         row["method"],
         path,

@@ -1,0 +1,130 @@
+"""Shared pieces of the organisation views: pagination, query parameters, lookups,
+documented error responses. Docs: docs/organisation.md#endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework.exceptions import NotFound as DRFNotFound
+from rest_framework.request import Request
+
+from api.accounts import selectors
+from api.accounts.models import Unit
+from api.common import schema as common_schema
+from api.common.errors import ApiError, NotFound
+from api.common.i18n import t
+from api.common.pagination import CursorPagination
+from api.common.schema import error_response
+
+
+class _ValidatedCursorPagination(CursorPagination):
+    """Cursor pagination whose cursor positions are checked (api/common/pagination.py)
+    plus, where given, a stricter pattern for the ordering field."""
+
+    position_pattern = re.compile(r"^[^\x00]{0,400}$")
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        position = None if cursor is None else cursor.position
+        if position is not None and not self.position_pattern.match(str(position)):
+            raise DRFNotFound(self.invalid_cursor_message)
+        return cursor
+
+
+class TreeOrderPagination(_ValidatedCursorPagination):
+    """Units in tree order (depth-first by materialised path)."""
+
+    ordering = "path"
+    position_pattern = re.compile(r"^[0-9.]{1,400}$")
+
+
+class UsernamePagination(_ValidatedCursorPagination):
+    ordering = "username"
+
+
+class NamePagination(_ValidatedCursorPagination):
+    """Posts of one unit: names are unique within a unit."""
+
+    ordering = "name"
+
+
+class NewestFirstPagination(_ValidatedCursorPagination):
+    ordering = "-id"
+    position_pattern = re.compile(r"^[0-9]{1,19}$")
+
+
+def int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise ApiError("validation_error", fields={name: [t("须为正整数。", "Must be a number.")]})
+    return int(raw)
+
+
+def str_param(request: Request, name: str, *, max_length: int = 100) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if "\x00" in raw or len(raw) > max_length:
+        raise ApiError("validation_error", fields={name: [t("取值无效。", "Invalid value.")]})
+    return raw
+
+
+def bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in {"1", "true", "yes"}:
+        return True
+    if raw.lower() in {"0", "false", "no"}:
+        return False
+    raise ApiError(
+        "validation_error", fields={name: [t("须为 true 或 false。", "Use true/false.")]}
+    )
+
+
+def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise ApiError(
+            "validation_error",
+            fields={name: [t("可选值：", "One of: ") + ", ".join(choices)]},
+        )
+    return raw
+
+
+def unit_or_404(unit_id: int) -> Unit:
+    unit = selectors.unit_by_id(unit_id)
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def unit_for_field(unit_id: int, field: str) -> Unit:
+    """A unit named in a request body: a missing id is a field error, not a 404."""
+    unit = selectors.unit_by_id(unit_id)
+    if unit is None:
+        raise ApiError("validation_error", fields={field: [t("单位不存在。", "No such unit.")]})
+    return unit
+
+
+def _error(description: str) -> OpenApiResponse:
+    return error_response(description)
+
+
+ERR_400 = common_schema.ERR_400
+ERR_401 = common_schema.ERR_401
+ERR_403 = common_schema.ERR_403
+ERR_404 = common_schema.ERR_404
+ERR_409 = {409: _error("conflict / appointment_pending")}
+ERR_422 = {422: _error("filed_role / appointment_not_applicable")}
+
+
+def errors(*groups: dict[int, Any]) -> dict[int, Any]:
+    return common_schema.errors(*groups)
