@@ -235,6 +235,8 @@ class UserSession(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     mfa_satisfied = models.BooleanField(default=True)
+    # jti of the session's one live refresh token (rotation blacklists the previous one).
+    refresh_jti = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-last_seen_at"]

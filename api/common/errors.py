@@ -41,6 +41,20 @@ MESSAGES: dict[str, Msg] = {
         "Your role requires a one-time-code factor; set it up first.",
     ),
     "account_locked": Msg("尝试次数过多，请稍后再试。", "Too many attempts; try again later."),
+    "password_incorrect": Msg("当前密码不正确。", "The current password is incorrect."),
+    "totp_already_enabled": Msg(
+        "动态验证码已启用；如需更换请先停用。",
+        "A one-time-code factor is already enabled; disable it first to replace it.",
+    ),
+    "totp_not_pending": Msg(
+        "没有待确认的动态验证码设置，请先发起设置。",
+        "There is no one-time-code set-up to confirm; start the set-up first.",
+    ),
+    "totp_not_enabled": Msg("动态验证码未启用。", "No one-time-code factor is enabled."),
+    "totp_required_by_role": Msg(
+        "您的角色要求启用动态验证码，不能停用。",
+        "Your role requires a one-time-code factor; it cannot be disabled.",
+    ),
     "permission_denied": Msg("无权执行此操作。", "You do not have permission to do this."),
     "network_not_allowed": Msg(
         "请从政务内网或 VPN 访问。", "Access is allowed only from the intranet or the VPN."
@@ -63,6 +77,26 @@ MESSAGES: dict[str, Msg] = {
         "This Idempotency-Key was already used for a different request.",
     ),
     "unprocessable": Msg("无法处理该请求。", "The request cannot be processed."),
+    # Organisation (docs/organisation.md#codes)
+    "filed_role": Msg(
+        "单位系统管理员和收发文员的任免须提交备案申请，由市信息化部门审核。",
+        "Unit admins and clerks are appointed or removed only through an approved request.",
+    ),
+    "own_account": Msg(
+        "不能变更自己的角色或停用自己的账号。",
+        "You cannot change your own roles or deactivate your own account.",
+    ),
+    "appointment_pending": Msg(
+        "该人员已有一条待审核的同类任免申请。",
+        "A pending request for this person, role and unit already exists.",
+    ),
+    "appointment_not_applicable": Msg(
+        "该任免不适用：此人已担任或未担任该角色。",
+        "The request does not apply: the person already holds, or does not hold, the role.",
+    ),
+    "self_approval": Msg(
+        "不能审核自己提交的申请。", "You cannot decide a request you filed yourself."
+    ),
     "throttled": Msg("请求过于频繁，请稍后再试。", "Too many requests; slow down."),
     "server_error": Msg("服务器内部错误，已记录。", "Internal server error; it has been logged."),
 }
@@ -169,7 +203,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     headers: dict[str, str] = {}
     if isinstance(exc, ApiError):
         data = envelope(exc.code, exc.message, exc.fields, exc.extra)
-        return Response(data, status=exc.status_code)
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(int(exc.extra["retry_after"]))
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return Response(data, status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         return Response(envelope("not_found"), status=404)
     if isinstance(exc, DjangoPermissionDenied):

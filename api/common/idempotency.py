@@ -68,8 +68,16 @@ def idempotent(view_method: Callable) -> Callable:
         except ApiError as exc:
             if exc.status_code < 500:
                 handled = self.handle_exception(exc)
-                cache.set(cache_key, {"state": "done", "fp": fingerprint,
-                                      "status": handled.status_code, "data": handled.data}, ttl)
+                cache.set(
+                    cache_key,
+                    {
+                        "state": "done",
+                        "fp": fingerprint,
+                        "status": handled.status_code,
+                        "data": handled.data,
+                    },
+                    ttl,
+                )
                 return handled
             cache.delete(cache_key)
             raise
@@ -79,8 +87,16 @@ def idempotent(view_method: Callable) -> Callable:
         if response.status_code >= 500:
             cache.delete(cache_key)
         else:
-            cache.set(cache_key, {"state": "done", "fp": fingerprint,
-                                  "status": response.status_code, "data": response.data}, ttl)
+            cache.set(
+                cache_key,
+                {
+                    "state": "done",
+                    "fp": fingerprint,
+                    "status": response.status_code,
+                    "data": response.data,
+                },
+                ttl,
+            )
         return response
 
     return wrapper

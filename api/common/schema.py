@@ -13,6 +13,7 @@ from rest_framework import serializers
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+    retry_after = serializers.IntegerField(required=False, help_text="seconds, with 429")
 
     def get_fields(self):
         fields = super().get_fields()

@@ -82,7 +82,7 @@ def test_authorisation_matrix(row, org, personas):
     response = client.generic(
         row["method"],
         path,
-        data=None if body is None else json.dumps(body),
+        data="" if body is None else json.dumps(body),
         content_type="application/json",
     )
     who = f"{row['method']} {path} as {row['persona']}"
