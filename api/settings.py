@@ -37,7 +37,7 @@ if PRODUCTION:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 
-# --- Network zones (vpn_gateway/zones.py, docs/security.md#network-zones) -------------
+# --- Network zones (vpn_gateway/zones.py, docs/network-zones.md) -------------
 GOVDESK_ALLOWED_NETWORKS = env.networks("GOVDESK_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 GOVDESK_TRUSTED_PROXIES = env.networks("GOVDESK_TRUSTED_PROXIES", [])
 
@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "api.common.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The API authenticates with bearer tokens (DRF views are CSRF-exempt); the
+    # middleware guards any cookie-based view and keeps `check --deploy` clean.
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -125,6 +128,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
@@ -150,7 +154,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
-    # Argon2id tuned for the 08:30 login rush; see docs/security.md#password-hashing.
+    # Argon2id tuned for the 08:30 login rush; see docs/identity.md#password-hashing.
     "api.accounts.hashers.GovDeskArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -213,7 +217,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Organisation enums share field names (kind, role, status): name them.
+        "UnitKindEnum": "api.accounts.models.UnitKind",
+        "AppointmentKindEnum": "api.accounts.models.AppointmentKind",
+        "RoleEnum": "api.accounts.models.Role",
+        "AppointmentStatusEnum": "api.accounts.models.AppointmentStatus",
+        "HealthStatusEnum": ["ok", "degraded"],
+        "AuditResultEnum": "api.audit.models.AuditResult",
+    },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GOVDESK_MAX_BODY_BYTES
@@ -243,7 +255,7 @@ STORAGES = {
     },
 }
 
-# --- Audit (docs/security.md#audit) ----------------------------------------------------------
+# --- Audit (docs/audit.md) ----------------------------------------------------------
 GOVDESK_AUDIT_RETENTION_DAYS = env.int("GOVDESK_AUDIT_RETENTION_DAYS", 184, minimum=184)
 
 # --- Security headers -------------------------------------------------------------------------

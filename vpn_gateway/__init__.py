@@ -1,1 +1,4 @@
-"""VPN gateway: network zones, WireGuard peers, gateway agent. Docs: docs/network-zones.md."""
+"""VPN gateway: network zones, WireGuard peers, gateway agent. Docs: docs/network-zones.md.
+
+Plain Python: never imports Django or ``api`` (ruff's banned-api rule in ruff.toml).
+"""

@@ -1,10 +1,12 @@
 """Request-level guards: the network-zone policy, body size, and request context.
 
-Docs: docs/security.md#network-zones and docs/api.md#errors.
+Docs: docs/network-zones.md (NetworkZoneMiddleware) and docs/api.md#errors (body size).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -12,9 +14,14 @@ from django.http import HttpRequest, HttpResponse
 
 from api.common.context import reset_source_address, set_source_address
 from api.common.errors import error_response
-from vpn_gateway.zones import NetworkZonePolicy
+from api.common.i18n import t
+from vpn_gateway.zones import NetworkZonePolicy, cached_policy
+
+logger = logging.getLogger(__name__)
 
 Handler = Callable[[HttpRequest], HttpResponse]
+# A plain decimal number of at most 18 digits (a larger one is an attack, not a body).
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
 
 class RequestContextMiddleware:
@@ -33,50 +40,77 @@ class RequestContextMiddleware:
 
 class NetworkZoneMiddleware:
     """Refuses (403 ``network_not_allowed``, audited) any request whose client is not
-    in GOVDESK_ALLOWED_NETWORKS. X-Forwarded-For counts only from trusted proxies."""
+    in GOVDESK_ALLOWED_NETWORKS. X-Forwarded-For counts only from trusted proxies.
+
+    The policy is looked up on each call from the current settings (cached per
+    configuration), so ``override_settings`` in tests takes effect at once.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
-        self.policy = NetworkZonePolicy(
-            settings.GOVDESK_ALLOWED_NETWORKS, settings.GOVDESK_TRUSTED_PROXIES
+
+    @staticmethod
+    def policy() -> NetworkZonePolicy:
+        return cached_policy(
+            tuple(settings.GOVDESK_ALLOWED_NETWORKS), tuple(settings.GOVDESK_TRUSTED_PROXIES)
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        decision = self.policy.decide(
-            request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR")
-        )
+        peer = request.META.get("REMOTE_ADDR")
+        forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR")
+        decision = self.policy().decide(peer, forwarded_for)
         client = str(decision.client) if decision.client is not None else None
         request.client_address = client  # type: ignore[attr-defined]
         set_source_address(client)
         if not decision.allowed:
-            from api.audit.recorder import record_denied
+            self._record_refusal(request, decision.reason, client, peer, forwarded_for)
+            return error_response(403, "network_not_allowed")
+        return self.get_response(request)
 
+    @staticmethod
+    def _record_refusal(
+        request: HttpRequest,
+        reason: str,
+        client: str | None,
+        peer: str | None,
+        forwarded_for: str | None,
+    ) -> None:
+        from api.audit.recorder import record_denied
+
+        try:
             record_denied(
                 "network.denied",
                 source_address=client,
                 detail={
+                    "reason": reason,
+                    "method": str(request.method)[:16],
                     "path": request.path[:200],
-                    "method": request.method,
-                    "peer": request.META.get("REMOTE_ADDR", "")[:64],
-                    "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR", "")[:200],
+                    "peer": (peer or "")[:64],
+                    "forwarded_for": (forwarded_for or "")[:200],
                 },
             )
-            return error_response(403, "network_not_allowed")
-        return self.get_response(request)
+        except Exception:
+            # Refuse even when the refusal cannot be recorded (fail closed).
+            logger.exception("could not record a network-zone refusal")
 
 
 class BodySizeLimitMiddleware:
-    """413 in the envelope for a body over GOVDESK_MAX_BODY_BYTES, before it is read."""
+    """413 in the envelope for a body over GOVDESK_MAX_BODY_BYTES, before it is read;
+    400 for a Content-Length that is not a plain non-negative integer."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            size = int(length)
-        except ValueError:
-            return error_response(400, "bad_request")
-        if size > settings.GOVDESK_MAX_BODY_BYTES:
+        length = request.META.get("CONTENT_LENGTH")
+        if length is None or length == "":
+            return self.get_response(request)
+        if not _CONTENT_LENGTH.fullmatch(length):
+            return error_response(
+                400,
+                "bad_request",
+                t("Content-Length 无效。", "The Content-Length header is not valid."),
+            )
+        if int(length) > settings.GOVDESK_MAX_BODY_BYTES:
             return error_response(413, "payload_too_large")
         return self.get_response(request)

@@ -1,5 +1,5 @@
 """Base permissions. Roles are read from the database on each request (never from
-token claims); see api/accounts/roles.py and docs/security.md#roles.
+token claims); see api/accounts/roles.py and docs/organisation.md#roles.
 """
 
 from __future__ import annotations
