@@ -78,9 +78,9 @@ class Command(BaseCommand):
             )
         span = f"seq {result.first_seq}..{result.last_seq}" if result.checked else "no rows"
         what = "last" if options["archive"] else "head"
-        head = f"{what} seq {result.head_seq} hash {result.head_hash}"
+        end_text = f"{what} seq {result.head_seq} hash {result.head_hash}"
         if result.ok:
-            self.stdout.write(f"OK {result.checked} events ({span}); {head}")
+            self.stdout.write(f"OK {result.checked} events ({span}); {end_text}")
             return
         for problem in result.problems:
             self.stderr.write(f"FAIL {problem}")
