@@ -255,3 +255,51 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+
+
+class Absence(models.Model):
+    """A period when ``user`` is away (A/B delegation, docs/delegation.md): while it is
+    in effect, the user's tasks route to the backup of their post.
+
+    In effect when ``starts_at <= t < ends_at`` and not cancelled. Ending it early sets
+    ``ends_at`` to the moment it was ended. ``started_signalled``/``ended_signalled``
+    record that ``absence_changed`` was sent for the transition (exactly once)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="absences")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    ended_early_at = models.DateTimeField(null=True, blank=True)
+    started_signalled = models.BooleanField(default=False)
+    ended_signalled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="absence_user_ends"),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(started_signalled=False),
+                name="absence_start_pending",
+            ),
+            models.Index(
+                fields=["ends_at"],
+                condition=Q(ended_signalled=False),
+                name="absence_end_pending",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+    def in_effect(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.cancelled_at is None and self.starts_at <= at < self.ends_at

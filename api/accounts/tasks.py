@@ -23,3 +23,13 @@ def flush_expired_tokens() -> dict[str, int]:
     sessions, _ = UserSession.objects.filter(expires_at__lte=now).delete()
     throttles, _ = throttling.stale_rows(now).delete()
     return {"tokens": tokens, "sessions": sessions, "throttles": throttles}
+
+
+@shared_task(name="api.accounts.tasks.sweep_absences")
+def sweep_absences() -> dict[str, int]:
+    """Every minute from beat: fire ``absence_changed`` for absences whose start or
+    end time has passed (docs/delegation.md#signal). Safe to run twice: each
+    transition is claimed with a conditional UPDATE and sent once."""
+    from api.accounts.actions.absence import sweep
+
+    return sweep()

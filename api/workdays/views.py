@@ -1,0 +1,238 @@
+"""Calendar endpoints (docs/workdays.md#api).
+
+* ``GET /api/v1/calendar/?from=&to=`` — every day of a range (at most 400 days):
+  working or not, why, and the holiday name. Any signed-in user.
+* ``GET/POST /api/v1/calendar/overrides/`` and ``DELETE
+  /api/v1/calendar/overrides/{date}/`` — the override table: everyone signed in
+  reads it; only a city IT admin changes it (403, audited, for anyone else).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.accounts.models import User
+from api.common.errors import ApiError, NotFound
+from api.common.i18n import t
+from api.common.idempotency import idempotent
+from api.common.pagination import CursorPagination
+from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
+from api.common.serializers import StrictSerializer
+from api.workdays import actions
+from api.workdays.calendar import days_between
+from api.workdays.deadlines import TZ
+from api.workdays.models import CalendarOverride, OverrideKind
+
+TAGS = ["calendar"]
+MAX_RANGE_DAYS = 400
+DEFAULT_RANGE_DAYS = 42  # six weeks: a month view with its edges
+
+
+class CalendarDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    working = serializers.BooleanField()
+    kind = serializers.ChoiceField(
+        choices=["workday", "weekend", "holiday", "makeup"],
+        help_text="makeup: a 调休 working Saturday/Sunday",
+    )
+    # A declared field named like Field.source: DRF's metaclass moves it into
+    # _declared_fields, so the attribute never shadows anything at run time.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["rule", "official", "override"],
+        help_text="rule: Mon–Fri/weekend; official: the State Council calendar (holidays "
+        "package); override: the admin table",
+    )
+    name = serializers.CharField(allow_blank=True)
+
+
+class CalendarSerializer(serializers.Serializer):
+    to = serializers.DateField()
+    days = CalendarDaySerializer(many=True)
+
+    def get_fields(self):
+        # "from" is a Python keyword: declared here so the schema names it exactly.
+        return {"from": serializers.DateField(), **super().get_fields()}
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarOverride
+        fields = ["id", "date", "kind", "name", "created_at"]
+
+
+class OverrideCreateSerializer(StrictSerializer):
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=OverrideKind.choices)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(
+            "validation_error", fields={name: [t("日期格式为 YYYY-MM-DD。", "Use YYYY-MM-DD.")]}
+        ) from None
+
+
+def _parse_day(raw: str) -> date:
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise NotFound() from None
+
+
+class CalendarView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Working and non-working days of a date range",
+        description="Inclusive range, at most 400 days; defaults: from = today "
+        "(Asia/Shanghai), to = from + 41 days.",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="first day (YYYY-MM-DD)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="last day (YYYY-MM-DD)"),
+        ],
+        responses={200: CalendarSerializer, **errors(ERR_400)},
+        examples=[
+            OpenApiExample(
+                "National Day 2026",
+                value={
+                    "from": "2026-10-07",
+                    "to": "2026-10-08",
+                    "days": [
+                        {
+                            "date": "2026-10-07",
+                            "working": False,
+                            "kind": "holiday",
+                            "source": "official",
+                            "name": "休息日（由 2026-10-10 调休）",
+                        },
+                        {
+                            "date": "2026-10-08",
+                            "working": True,
+                            "kind": "workday",
+                            "source": "rule",
+                            "name": "",
+                        },
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        first = _date_param(request, "from") or datetime.now(TZ).date()
+        last = _date_param(request, "to") or first + timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if last < first:
+            raise ApiError(
+                "validation_error",
+                fields={"to": [t("结束日期不能早于开始日期。", "to must not be before from.")]},
+            )
+        if (last - first).days + 1 > MAX_RANGE_DAYS:
+            raise ApiError(
+                "validation_error",
+                fields={
+                    "to": [
+                        t(
+                            f"一次最多查询 {MAX_RANGE_DAYS} 天。",
+                            f"At most {MAX_RANGE_DAYS} days per request.",
+                        )
+                    ]
+                },
+            )
+        days = [
+            {
+                "date": d.date,
+                "working": d.working,
+                "kind": d.kind,
+                "source": d.source,
+                "name": d.name,
+            }
+            for d in days_between(first, last)
+        ]
+        return Response(CalendarSerializer({"from": first, "to": last, "days": days}).data)
+
+
+class OverridePagination(CursorPagination):
+    ordering = "date"
+
+
+class OverrideListView(generics.ListAPIView):
+    serializer_class = OverrideSerializer
+    pagination_class = OverridePagination
+
+    def get_queryset(self):
+        queryset = CalendarOverride.objects.all()
+        year = self.request.query_params.get("year")
+        if year not in (None, ""):
+            if not (year.isascii() and year.isdigit() and len(year) == 4):
+                raise ApiError(
+                    "validation_error", fields={"year": [t("年份须为四位数字。", "Use YYYY.")]}
+                )
+            queryset = queryset.filter(date__year=int(year))
+        return queryset
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The calendar override table (ordered by date)",
+        parameters=[OpenApiParameter("year", OpenApiTypes.INT, description="only this year")],
+        responses={200: OverrideSerializer(many=True), **errors(ERR_400)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Add an override (city IT admin)",
+        description="holiday: the date is not a working day; workday: it is (e.g. a 调休 "
+        "make-up Saturday). Wins over the official calendar and the weekend. "
+        "409 calendar_override_exists when the date already has one.",
+        request=OverrideCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "A 2027 make-up Saturday",
+                value={"date": "2027-02-20", "kind": "workday", "name": "春节调休上班"},
+                request_only=True,
+            )
+        ],
+        responses={
+            201: OverrideSerializer,
+            **errors(ERR_400, ERR_403, {409: error_response("calendar_override_exists")}),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = OverrideCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        override = actions.add_override(
+            cast(User, request.user), day=values["date"], kind=values["kind"], name=values["name"]
+        )
+        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+
+class OverrideDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove the override of a date (city IT admin)",
+        parameters=[OpenApiParameter("day", OpenApiTypes.DATE, OpenApiParameter.PATH)],
+        responses={204: None, **errors(ERR_403, ERR_404)},
+    )
+    def delete(self, request: Request, day: str) -> Response:
+        actions.remove_override(cast(User, request.user), day=_parse_day(day))
+        return Response(status=status.HTTP_204_NO_CONTENT)
