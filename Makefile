@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint format typecheck bench lock pwa clean
 
 $(STAMP): pyproject.toml requirements.lock
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A venv left half-made by an interrupted run (no working pip) is made again.
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	@touch $(STAMP)
 

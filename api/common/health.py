@@ -2,6 +2,13 @@
 
 Open to any allowed network without a token, so load balancers and the demo
 launcher can poll it; it reveals no versions or hostnames.
+
+``status`` (and the HTTP status, 200 or 503) depends on the database and the broker
+only: the web tier can serve requests without a worker. ``worker`` additionally says
+whether a Celery worker ran the beat heartbeat (``api.common.tasks.heartbeat``)
+within the last three intervals; a missing worker shows as ``worker.ok = false``
+without degrading the answer, so a load balancer keeps sending traffic to a healthy
+web process while monitoring alerts on the worker.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import time
 
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -39,6 +48,34 @@ def check_broker() -> dict:
     return {"ok": True, "latency_ms": round((time.monotonic() - started) * 1000, 1)}
 
 
+def check_worker() -> dict:
+    from api.common.tasks import last_heartbeat, stale_after_seconds
+
+    try:
+        beat = last_heartbeat()
+    except Exception as exc:
+        return {"ok": False, "last_seen": None, "error": exc.__class__.__name__}
+    last_seen = parse_datetime(beat["last_seen"]) if beat and beat.get("last_seen") else None
+    if last_seen is None:
+        return {"ok": False, "last_seen": None}
+    age = (timezone.now() - last_seen).total_seconds()
+    return {
+        "ok": age <= stale_after_seconds(),
+        "last_seen": last_seen.isoformat(),
+        "age_seconds": round(max(age, 0.0), 1),
+    }
+
+
+_worker = inline_serializer(
+    "HealthWorker",
+    fields={
+        "ok": serializers.BooleanField(),
+        "last_seen": serializers.DateTimeField(allow_null=True),
+        "age_seconds": serializers.FloatField(required=False),
+        "error": serializers.CharField(required=False),
+    },
+)
+
 _component = inline_serializer(
     "HealthComponent",
     fields={
@@ -62,6 +99,7 @@ class HealthView(APIView):
                     "status": serializers.ChoiceField(choices=["ok", "degraded"]),
                     "database": _component,
                     "broker": _component,
+                    "worker": _worker,
                 },
             ),
             503: inline_serializer(
@@ -70,6 +108,7 @@ class HealthView(APIView):
                     "status": serializers.ChoiceField(choices=["ok", "degraded"]),
                     "database": _component,
                     "broker": _component,
+                    "worker": _worker,
                 },
             ),
         },
@@ -79,5 +118,10 @@ class HealthView(APIView):
         database = check_database()
         broker = check_broker()
         ok = database["ok"] and broker["ok"]
-        body = {"status": "ok" if ok else "degraded", "database": database, "broker": broker}
+        body = {
+            "status": "ok" if ok else "degraded",
+            "database": database,
+            "broker": broker,
+            "worker": check_worker(),  # informative: never degrades the status
+        }
         return Response(body, status=200 if ok else 503)

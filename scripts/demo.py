@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""GovDesk demo launcher, run by ``make demo``.
+
+Docs: README.md ("Run the demo") and docs/operations.md#the-demo-launcher.
+
+It prepares an embedded deployment under ``var/`` (``GOVDESK_VAR_DIR``): SQLite
+database, kombu ``filesystem://`` broker folders, collected static files. Then it runs
+``manage.py migrate``, ``manage.py seed_demo`` (idempotent) and ``manage.py
+collectstatic`` and starts three supervised processes, each in its own process group:
+
+* ``web``    gunicorn serving ``api.wsgi`` on 127.0.0.1:${GOVDESK_PORT:-8000}
+             (``GOVDESK_BIND_HOST`` binds elsewhere),
+* ``worker`` a real Celery worker (``celery -A api worker``) on the filesystem broker,
+* ``beat``   Celery beat, its schedule file under ``var/``.
+
+It waits until ``GET /api/v1/health/`` answers 200, prints the URL, the API docs and
+the demo logins, and relays every process's output with a per-process prefix. If any
+process dies, the others are stopped and the launcher exits non-zero. Ctrl-C (SIGINT)
+or SIGTERM stops all of them: SIGTERM to each process group, SIGKILL to whatever is
+left after a grace period (a second Ctrl-C skips the grace period). On Linux each
+child also gets a parent-death signal, so even a killed launcher leaves no orphans.
+
+Only the standard library is used here; the children run with the same interpreter
+(the project's venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8000
+DEFAULT_BIND_HOST = "127.0.0.1"
+HEALTH_PATH = "/api/v1/health/"
+DOCS_PATH = "/api/docs/"
+
+# The accounts issue 2 promises; the banner lists every account of the demo city
+# (api/accounts/demo_city.py, the data seed_demo loads), which includes these.
+REQUIRED_ACCOUNTS = (
+    "clerk", "director", "leader1", "leader2", "leader3", "mayor", "deputy1",
+    "b_clerk", "b_leader", "custodian", "admin", "supervisor",
+)  # fmt: skip
+
+# Variables that would point the demo at outside services; the demo pins its own
+# embedded ones unless --keep-env is given.
+EXTERNAL_SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")
+
+_COLOURS = {"setup": "36", "web": "32", "worker": "35", "beat": "34", "demo": "1;33"}
+
+
+class DemoError(Exception):
+    """A start-up failure with a message for the person at the terminal."""
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM arrived while the demo was still starting."""
+
+
+# --------------------------------------------------------------------------- output
+
+
+class Console:
+    """Serialises lines from several threads onto one stream, with a prefix each."""
+
+    def __init__(self, stream: IO[str] | None = None, colour: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        if colour is None:
+            colour = self.stream.isatty() and os.environ.get("NO_COLOR") is None
+        self.colour = colour
+        self.lock = threading.Lock()
+
+    def line(self, name: str, text: str) -> None:
+        prefix = f"{name:<6} |"
+        if self.colour:
+            prefix = f"\033[{_COLOURS.get(name, '0')}m{prefix}\033[0m"
+        with self.lock:
+            try:
+                self.stream.write(f"{prefix} {text}\n")
+                self.stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+    def say(self, text: str) -> None:
+        for part in text.splitlines() or [""]:
+            self.line("demo", part)
+
+
+# ---------------------------------------------------------------------- supervision
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()  # loaded here, in the parent: the child only calls into it
+_PR_SET_PDEATHSIG = 1
+
+
+def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGTERM the child if the launcher dies without cleaning up."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: Sequence[str]
+    proc: subprocess.Popen
+    reader: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+@dataclass
+class Supervisor:
+    """Starts children in their own process groups and stops them as a set."""
+
+    console: Console
+    stop_timeout: float = 15.0
+    children: list[Child] = field(default_factory=list)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    force: threading.Event = field(default_factory=threading.Event)
+
+    def start(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path = BASE_DIR
+    ) -> Child:
+        # The child's own session keeps the terminal's Ctrl-C away from it: the
+        # launcher alone decides the order and the grace period of the shutdown.
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=str(cwd),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_child_setup,  # safe: no relay thread runs yet (see relay())
+        )
+        child = Child(name, argv, proc)
+        self.children.append(child)
+        return child
+
+    def relay(self) -> None:
+        """Starts one reader thread per child, copying its output with a prefix.
+
+        Called once every child is started, so that ``preexec_fn`` never runs while
+        other threads exist."""
+        for child in self.children:
+            if child.reader is None:
+                child.reader = threading.Thread(
+                    target=self._pump, args=(child,), name=f"relay-{child.name}", daemon=True
+                )
+                child.reader.start()
+
+    def _pump(self, child: Child) -> None:
+        assert child.proc.stdout is not None
+        for raw in iter(child.proc.stdout.readline, b""):
+            self.console.line(child.name, raw.decode("utf-8", "replace").rstrip("\r\n"))
+        child.proc.stdout.close()
+
+    def request_stop(self, signum: int, _frame: object = None) -> None:
+        if self.stop_requested.is_set():
+            self.force.set()  # a second Ctrl-C: no more grace
+        self.stop_requested.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGTERM, self.request_stop)
+        with contextlib.suppress(AttributeError, ValueError):
+            signal.signal(signal.SIGHUP, self.request_stop)
+
+    def dead(self) -> Child | None:
+        for child in self.children:
+            if child.proc.poll() is not None:
+                return child
+        return None
+
+    def wait(self, poll: float = 0.25) -> Child | None:
+        """Blocks until a stop is requested (returns None) or a child exits (returns it)."""
+        while not self.stop_requested.is_set():
+            gone = self.dead()
+            if gone is not None:
+                return gone
+            self.stop_requested.wait(poll)
+        return None
+
+    @staticmethod
+    def _signal_group(child: Child, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, sig)
+
+    def stop(self) -> None:
+        """SIGTERM each child (newest first), wait, then SIGKILL its whole group.
+
+        The leader gets SIGTERM alone: gunicorn's master and Celery's main process
+        shut their own workers down gracefully. Once the leader is gone (or the grace
+        period is over), SIGKILL to the process group removes anything left of it."""
+        for child in reversed(self.children):
+            if child.proc.poll() is None:
+                self.console.say(f"stopping {child.name} (pid {child.pid})")
+                with contextlib.suppress(ProcessLookupError):
+                    child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        while time.monotonic() < deadline and not self.force.is_set():
+            if all(c.proc.poll() is not None for c in self.children):
+                break
+            time.sleep(0.1)
+        for child in self.children:
+            if child.proc.poll() is None:
+                self.console.say(f"{child.name} did not stop in time: killing it")
+            # Also reaps stragglers of a group whose leader already exited
+            # (a gunicorn or Celery pool process that outlived its master).
+            self._signal_group(child, signal.SIGKILL)
+        for child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.proc.wait(timeout=5)
+            if child.reader is not None:
+                child.reader.join(timeout=2)
+
+
+# ------------------------------------------------------------------------ set-up
+
+
+def demo_environment(base: Mapping[str, str], keep_env: bool) -> dict[str, str]:
+    """The environment every demo process shares."""
+    env = dict(base)
+    env["GOVDESK_MODE"] = "development"
+    env["DJANGO_SETTINGS_MODULE"] = "api.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BASE_DIR), env.get("PYTHONPATH")]))
+    var_dir = Path(env.get("GOVDESK_VAR_DIR") or BASE_DIR / "var").resolve()
+    env["GOVDESK_VAR_DIR"] = str(var_dir)
+    if not keep_env:
+        for name in EXTERNAL_SERVICE_VARS:
+            env.pop(name, None)
+        env["DATABASE_URL"] = f"sqlite:///{var_dir / 'govdesk.sqlite3'}"
+        env["CELERY_BROKER_URL"] = "filesystem://"
+    return env
+
+
+def parse_port(raw: str | None) -> int:
+    if raw is None or raw.strip() == "":
+        return DEFAULT_PORT
+    try:
+        port = int(raw)
+    except ValueError:
+        raise DemoError(f"GOVDESK_PORT={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise DemoError(f"GOVDESK_PORT={raw!r} is not a port number (1-65535)")
+    return port
+
+
+def load_settings(env: Mapping[str, str]):
+    """Imports api.settings under the demo environment: a bad variable fails here,
+    with the variable's name, before anything starts."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        if str(BASE_DIR) not in sys.path:
+            sys.path.insert(0, str(BASE_DIR))
+        import importlib
+
+        try:
+            return importlib.import_module("api.settings")
+        except Exception as exc:
+            raise DemoError(f"the settings refused the environment: {exc}") from exc
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DemoError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); "
+                "set GOVDESK_PORT to a free port or stop what is using it"
+            ) from None
+
+
+def run_step(console: Console, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """Runs one set-up command, relaying its output; a failure stops the demo."""
+    console.say("$ " + " ".join(str(a) for a in argv[1:]))
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=str(BASE_DIR),
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    for raw in iter(proc.stdout.readline, b""):
+        console.line("setup", raw.decode("utf-8", "replace").rstrip("\r\n"))
+    if proc.wait() != 0:
+        raise DemoError(f"`{' '.join(str(a) for a in argv[1:])}` failed (exit {proc.returncode})")
+
+
+class BackgroundStep:
+    """A set-up command that runs while the others do; its output is shown at the end.
+
+    (Its output goes to a file, not a pipe: no reader thread may exist before the
+    supervised children start, and a full pipe would block it.)"""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str], log: Path) -> None:
+        self.argv, self.log = list(argv), log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.argv,
+                cwd=str(BASE_DIR),
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def finish(self, console: Console) -> None:
+        console.say("$ " + " ".join(str(a) for a in self.argv[1:]))
+        code = self.proc.wait()
+        for line in self.log.read_text("utf-8", "replace").splitlines():
+            console.line("setup", line)
+        if code != 0:
+            raise DemoError(f"`{' '.join(self.argv[1:])}` failed (exit {code})")
+
+    def abandon(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+
+
+def url_host(host: str) -> str:
+    """The host to put in URLs and to poll: a wildcard bind is reached on loopback."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def wait_for_health(
+    url: str, supervisor: Supervisor, timeout: float, sleep: Callable[[float], None] = time.sleep
+) -> dict:
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if supervisor.stop_requested.is_set():
+            raise StopRequested
+        gone = supervisor.dead()
+        if gone is not None:
+            raise DemoError(f"{gone.name} exited (code {gone.proc.returncode}) during start-up")
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode("utf-8", "replace")
+            if exc.code == 403 and "network_not_allowed" in body:
+                raise DemoError(
+                    "the health check was refused as outside GOVDESK_ALLOWED_NETWORKS; "
+                    "add the bind address's network there (docs/operations.md)"
+                ) from None
+            last = f"HTTP {exc.code}: {body[:200]}"
+        except (OSError, ValueError) as exc:
+            last = str(exc)
+        sleep(0.5)
+    raise DemoError(f"{url} did not answer 200 within {timeout:.0f} s (last: {last})")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    name: str
+    unit: str
+    title: str
+    totp: bool
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo city's accounts, from the data ``seed_demo`` loads (pure data, no DB)."""
+    from api.accounts import demo_city
+
+    units = {u.code: u.short_name or u.name for u in demo_city.DEMO_UNITS}
+    return [
+        DemoAccount(
+            a.username,
+            a.display_name,
+            units.get(a.unit, a.unit),
+            a.title,
+            a.username in demo_city.TOTP_ACCOUNTS,
+        )
+        for a in demo_city.DEMO_ACCOUNTS
+    ]
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal: a CJK character takes two columns."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def _python_for_humans() -> str:
+    python = Path(sys.executable)
+    try:
+        return str(python.relative_to(BASE_DIR))
+    except ValueError:
+        return str(python)
+
+
+def banner(base_url: str, password: str, password_from_env: bool) -> str:
+    from api.accounts.demo_city import DEMO_TOTP_SECRET
+
+    accounts = demo_accounts()
+    width = max(len(a.username) for a in accounts)
+    name_width = max(_width(a.name) for a in accounts) + 2
+    unit_width = max(_width(a.unit) for a in accounts) + 2
+    rows = [
+        f"  {a.username:<{width}}  {_pad(a.name, name_width)}{_pad(a.unit, unit_width)}"
+        f"{a.title}{'  + TOTP code' if a.totp else ''}"
+        for a in accounts
+    ]
+    source = "GOVDESK_DEMO_PASSWORD" if password_from_env else "default; GOVDESK_DEMO_PASSWORD"
+    return "\n".join(
+        [
+            "",
+            "GovDesk demo city 新城市 is running.",
+            f"  API         {base_url}/api/v1/",
+            f"  API docs    {base_url}{DOCS_PATH}",
+            f"  Health      {base_url}{HEALTH_PATH}",
+            f"  Log in      POST {base_url}/api/v1/auth/token/ {{username, password}}",
+            "",
+            f"Demo accounts — password {password} ({source} replaces it):",
+            *rows,
+            "",
+            "TOTP accounts also send `otp`; the current code (demo-only secret, docs/demo.md):",
+            f'  {_python_for_humans()} -c "import pyotp; '
+            f"print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"",
+            "Accounts keep the password they were created with; "
+            "`manage.py seed_demo --reset-passwords` sets the demo password again.",
+            "",
+            "Press Ctrl-C to stop the web server, the worker and beat.",
+            "",
+        ]
+    )
+
+
+def build_commands(python: str, settings, host: str, port: int) -> list[tuple[str, list[str]]]:
+    schedule = str(settings.CELERY_BEAT_SCHEDULE_FILENAME)
+    return [
+        (
+            "web",
+            [
+                python, "-m", "gunicorn", "api.wsgi:application",
+                "--bind", bind_address(host, port),
+                "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+                "--timeout", "60", "--graceful-timeout", "10",
+                "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket",
+            ],
+        ),
+        (
+            "worker",
+            [
+                python, "-m", "celery", "-A", "api", "worker",
+                "--loglevel", "INFO", "--concurrency", "2",
+                "--hostname", "demo-worker@%h", "--without-gossip", "--without-mingle",
+            ],
+        ),
+        (
+            "beat",
+            [python, "-m", "celery", "-A", "api", "beat", "--loglevel", "INFO",
+             "--schedule", schedule],
+        ),
+    ]  # fmt: skip
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the GovDesk demo city (make demo).")
+    parser.add_argument(
+        "--keep-env",
+        action="store_true",
+        help="use DATABASE_URL, CELERY_BROKER_URL and REDIS_URL from the environment "
+        "instead of the embedded SQLite database and filesystem broker",
+    )
+    parser.add_argument(
+        "--health-timeout", type=float, default=90.0, help="seconds to wait for health 200"
+    )
+    parser.add_argument(
+        "--stop-timeout", type=float, default=15.0, help="grace period before SIGKILL"
+    )
+    args = parser.parse_args(argv)
+    console = Console()
+    supervisor = Supervisor(console, stop_timeout=args.stop_timeout)
+    python = sys.executable
+    # Until the supervisor takes over, SIGTERM interrupts set-up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        port = parse_port(os.environ.get("GOVDESK_PORT"))
+        host = (os.environ.get("GOVDESK_BIND_HOST") or DEFAULT_BIND_HOST).strip()
+        env = demo_environment(os.environ, keep_env=args.keep_env)
+        settings = load_settings(env)
+        var_dir = Path(settings.VAR_DIR)
+        broker_folders = [
+            Path(str(value))
+            for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()
+            if key.endswith("_folder") or key.startswith("data_folder")
+        ]
+        for folder in (
+            var_dir,
+            *broker_folders,
+            Path(settings.STATIC_ROOT),
+            Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+        check_port_free(host, port)
+        console.say(f"GovDesk demo: data in {var_dir}, mode development")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            console.say(
+                f"binding {host}: other machines can connect only from "
+                "GOVDESK_ALLOWED_NETWORKS with a Host in ALLOWED_HOSTS (docs/operations.md)"
+            )
+        manage = [python, str(BASE_DIR / "manage.py")]
+        # collectstatic needs no database: it runs alongside migrate and seed_demo.
+        static = BackgroundStep(
+            [*manage, "collectstatic", "--noinput", "--verbosity", "0"],
+            env,
+            var_dir / "collectstatic.log",
+        )
+        try:
+            run_step(console, [*manage, "migrate", "--noinput"], env)
+            run_step(console, [*manage, "seed_demo"], env)
+            static.finish(console)
+        finally:
+            static.abandon()
+
+        supervisor.install_signal_handlers()
+        for name, command in build_commands(python, settings, host, port):
+            supervisor.start(name, command, env)
+        supervisor.relay()
+
+        base_url = f"http://{url_host(host)}:{port}"
+        wait_for_health(base_url + HEALTH_PATH, supervisor, args.health_timeout)
+        console.say(
+            banner(
+                base_url,
+                str(settings.GOVDESK_DEMO_PASSWORD),
+                bool(env.get("GOVDESK_DEMO_PASSWORD")),
+            )
+        )
+        gone = supervisor.wait()
+        if gone is not None:
+            raise DemoError(f"{gone.name} exited unexpectedly (code {gone.proc.returncode})")
+        console.say("stopping (Ctrl-C again to kill at once)")
+        supervisor.stop()
+        console.say("stopped: " + ", ".join(c.name for c in supervisor.children))
+        return 0
+    except DemoError as exc:
+        console.say(f"error: {exc}")
+        supervisor.stop()
+        if supervisor.children:
+            console.say("stopped: " + ", ".join(c.name for c in supervisor.children))
+        return 1
+    except (KeyboardInterrupt, StopRequested):
+        console.say("interrupted during start-up")
+        supervisor.stop()
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
