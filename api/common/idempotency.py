@@ -50,7 +50,9 @@ def idempotent(view_method: Callable) -> Callable:
         if not KEY_PATTERN.match(key):
             raise ApiError("invalid_idempotency_key")
         cache_key = _cache_key(request, key)
-        fingerprint = _fingerprint(request)
+        # A view may fingerprint its request itself (multipart uploads larger than
+        # DATA_UPLOAD_MAX_MEMORY_SIZE cannot be read as request.body).
+        fingerprint = getattr(self, "idempotency_fingerprint", _fingerprint)(request)
         ttl = settings.GOVDESK_IDEMPOTENCY_TTL_SECONDS
         if not cache.add(cache_key, {"state": IN_PROGRESS, "fp": fingerprint}, ttl):
             stored = cache.get(cache_key)

@@ -5,6 +5,7 @@ Docs: docs/network-zones.md (NetworkZoneMiddleware) and docs/api.md#errors (body
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -94,9 +95,25 @@ class NetworkZoneMiddleware:
             logger.exception("could not record a network-zone refusal")
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled_limits(limits: tuple[tuple[str, int], ...]) -> tuple[tuple[re.Pattern, int], ...]:
+    return tuple((re.compile(pattern), int(limit)) for pattern, limit in limits)
+
+
+def body_limit_for(path: str) -> int:
+    """The body limit of ``path``: the first GOVDESK_BODY_LIMITS pattern that matches
+    (e.g. attachment uploads, docs/documents.md#attachments), else GOVDESK_MAX_BODY_BYTES."""
+    limits = tuple(tuple(item) for item in getattr(settings, "GOVDESK_BODY_LIMITS", ()))
+    for pattern, limit in _compiled_limits(limits):
+        if pattern.match(path):
+            return limit
+    return settings.GOVDESK_MAX_BODY_BYTES
+
+
 class BodySizeLimitMiddleware:
-    """413 in the envelope for a body over GOVDESK_MAX_BODY_BYTES, before it is read;
-    400 for a Content-Length that is not a plain non-negative integer."""
+    """413 in the envelope for a body over GOVDESK_MAX_BODY_BYTES (or the path's own
+    limit from GOVDESK_BODY_LIMITS), before it is read; 400 for a Content-Length that
+    is not a plain non-negative integer."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -111,6 +128,6 @@ class BodySizeLimitMiddleware:
                 "bad_request",
                 t("Content-Length 无效。", "The Content-Length header is not valid."),
             )
-        if int(length) > settings.GOVDESK_MAX_BODY_BYTES:
+        if int(length) > body_limit_for(request.path_info):
             return error_response(413, "payload_too_large")
         return self.get_response(request)

@@ -1,0 +1,98 @@
+"""Shared pieces of the documents views: ETags, query parameters, error schemas.
+Docs: docs/documents.md#versions-and-concurrency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, cast
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
+
+from api.accounts.models import User
+from api.common import schema as common_schema
+from api.common.errors import ApiError, NotFound
+from api.common.i18n import t
+from api.common.schema import error_response
+from api.documents.models import Document
+from api.documents.selectors import MAX_ID, permissions_for
+
+
+def actor(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def etag_for(document: Document, user: User) -> str:
+    """Strong ETag from the document's id and version (plus what the caller may do,
+    which the detail shows): it changes exactly when the detail response would."""
+    flags = permissions_for(user, document)
+    marks = f"{int(flags['edit'])}{int(flags['void_number'])}"
+    raw = f"document:{document.pk}:{document.version}:{marks}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def if_match_tags(request: Request) -> list[str] | None:
+    """The tags of If-Match (weak prefixes dropped: the tags are version markers),
+    ['*'] for any, None when the header is absent."""
+    raw = request.META.get("HTTP_IF_MATCH")
+    if raw is None or not raw.strip():
+        return None
+    tags = []
+    for part in raw.split(","):
+        tag = part.strip()
+        tags.append(tag[2:] if tag.startswith("W/") else tag)
+    return tags
+
+
+def path_id(value: Any) -> int:
+    """A path id within bigint range (routes already restrict it to digits)."""
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise NotFound()
+    return number
+
+
+def str_param(request: Request, name: str, *, max_length: int = 100) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if "\x00" in raw or len(raw) > max_length:
+        raise ApiError("validation_error", fields={name: [t("取值无效。", "Invalid value.")]})
+    return raw
+
+
+def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        raise ApiError(
+            "validation_error", fields={name: [t("可选值：", "One of: ") + ", ".join(choices)]}
+        )
+    return raw
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="8–128 of A-Z a-z 0-9 -_:. ; a repeat returns the first response",
+)
+IF_MATCH_HEADER = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="the document's ETag; a stale one is 409 version_conflict",
+)
+
+ERR_400 = common_schema.ERR_400
+ERR_403 = common_schema.ERR_403
+ERR_404 = common_schema.ERR_404
+ERR_409 = {409: error_response("version_conflict / document_not_editable / not_numbered")}
+ERR_413 = {413: error_response("payload_too_large / attachment_too_large")}
+ERR_415 = {415: error_response("attachment_type_refused / unsupported_media_type")}
+ERR_422 = {422: error_response("classified_refused")}
+errors = common_schema.errors
