@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "api.common",
     "api.accounts",
     "api.audit",
+    "api.documents",
+    "api.workdays",
+    "api.workflow",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +65,9 @@ MIDDLEWARE = [
     "api.common.middleware.NetworkZoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # gzip outside the ETag (docs/mobile-api.md#gzip): the tag hashes the plain body.
+    "api.common.conditional.GZipMiddleware",
+    "api.common.conditional.ConditionalGetMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.common.middleware.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,6 +152,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
     "prune-audit": {"task": "api.audit.tasks.prune_audit_events", "schedule": 24 * 3600.0},
+    # A/B delegation: absences starting/ending fire their signal (docs/delegation.md).
+    "sweep-absences": {"task": "api.accounts.tasks.sweep_absences", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
@@ -225,10 +233,28 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "api.accounts.models.AppointmentStatus",
         "HealthStatusEnum": ["ok", "degraded"],
         "AuditResultEnum": "api.audit.models.AuditResult",
+        "CalendarDayKindEnum": ["workday", "weekend", "holiday", "makeup"],
+        "CalendarDaySourceEnum": ["rule", "official", "override"],
+        "CalendarOverrideKindEnum": "api.workdays.models.OverrideKind",
+        "DirectionEnum": "api.documents.models.Direction",
+        "DocTypeEnum": "api.documents.models.DocType",
+        "UrgencyEnum": "api.documents.models.Urgency",
+        "DocumentStatusEnum": "api.documents.models.DocumentStatus",
+        "StepKindEnum": "api.workflow.models.StepKind",
+        "AssigneeKindEnum": "api.workflow.models.AssigneeKind",
+        "CountersignModeEnum": "api.workflow.models.CountersignMode",
     },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GOVDESK_MAX_BODY_BYTES
+# Attachments (docs/documents.md#attachments): their own size limit, stored outside the
+# web root. GOVDESK_BODY_LIMITS gives paths (regex) their own body limit instead of
+# GOVDESK_MAX_BODY_BYTES; the upload limit allows for the multipart envelope.
+GOVDESK_ATTACHMENT_MAX_BYTES = env.int("GOVDESK_ATTACHMENT_MAX_BYTES", 20 * 1_048_576, minimum=1024)
+GOVDESK_ATTACHMENT_DIR = Path(env.str("GOVDESK_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
+GOVDESK_BODY_LIMITS: list[tuple[str, int]] = [
+    (r"^/api/v1/documents/[0-9]+/attachments/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
+]
 
 CORS_ALLOWED_ORIGINS = env.origins("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False
@@ -257,6 +283,22 @@ STORAGES = {
 
 # --- Audit (docs/audit.md) ----------------------------------------------------------
 GOVDESK_AUDIT_RETENTION_DAYS = env.int("GOVDESK_AUDIT_RETENTION_DAYS", 184, minimum=184)
+
+# --- Working days and deadlines (docs/workdays.md#settings) -------------------------------
+GOVDESK_DEADLINE_ORDINARY_DAYS = env.int("GOVDESK_DEADLINE_ORDINARY_DAYS", 1, minimum=1, maximum=30)
+GOVDESK_DEADLINE_COUNTERSIGN_DAYS = env.int(
+    "GOVDESK_DEADLINE_COUNTERSIGN_DAYS", 3, minimum=1, maximum=30
+)
+GOVDESK_DEADLINE_URGENT_PERCENT = env.int(
+    "GOVDESK_DEADLINE_URGENT_PERCENT", 50, minimum=5, maximum=100
+)
+GOVDESK_DEADLINE_VERY_URGENT_PERCENT = env.int(
+    "GOVDESK_DEADLINE_VERY_URGENT_PERCENT", 25, minimum=5, maximum=100
+)
+GOVDESK_CALENDAR_RECHECK_SECONDS = env.int(
+    "GOVDESK_CALENDAR_RECHECK_SECONDS", 5, minimum=0, maximum=3600
+)
+GOVDESK_ABSENCE_MAX_DAYS = env.int("GOVDESK_ABSENCE_MAX_DAYS", 90, minimum=1, maximum=366)
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -10,6 +10,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("api.accounts.urls")),
     path("", include("api.audit.urls")),
+    path("", include("api.documents.urls")),
+    path("", include("api.workflow.urls_tasks")),
+    path("", include("api.workflow.urls_templates")),
+    path("", include("api.workdays.urls")),
 ]
 
 urlpatterns = [

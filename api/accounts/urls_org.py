@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.accounts.views import appointments, posts, units, users
+from api.accounts.views import appointments, people, posts, units, users
 
 urlpatterns = [
     path("units/", units.UnitListView.as_view(), name="unit-list"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("units/<int:pk>/posts/", posts.UnitPostsView.as_view(), name="unit-posts"),
     path("units/<int:pk>/users/", users.UnitUsersView.as_view(), name="unit-users"),
     path("posts/<int:pk>/", posts.PostDetailView.as_view(), name="post-detail"),
+    path("users/", people.PeoplePickerView.as_view(), name="people-picker"),
     path("users/<int:pk>/", users.UserDetailView.as_view(), name="user-detail"),
     path("users/<int:pk>/roles/", users.UserRolesView.as_view(), name="user-roles"),
     path(

@@ -97,6 +97,113 @@ MESSAGES: dict[str, Msg] = {
     "self_approval": Msg(
         "不能审核自己提交的申请。", "You cannot decide a request you filed yourself."
     ),
+    # A/B delegation (docs/delegation.md#codes)
+    "absence_overlaps": Msg(
+        "该时段与已登记的外出（请假）重叠。",
+        "The period overlaps an absence already declared.",
+    ),
+    "absence_not_in_effect": Msg(
+        "该外出（请假）当前不在有效期内，无法结束。",
+        "The absence is not in effect now, so it cannot be ended.",
+    ),
+    "absence_already_started": Msg(
+        "该外出（请假）已开始，请使用“结束”。",
+        "The absence has already started; end it instead.",
+    ),
+    "absence_cancelled": Msg("该外出（请假）已撤销。", "The absence has been cancelled."),
+    # Working-day calendar (docs/workdays.md#codes)
+    "calendar_override_exists": Msg(
+        "该日期已有调整记录，请先删除。",
+        "An override for this date exists; delete it first.",
+    ),
+    # Documents (docs/documents.md#codes)
+    "classified_refused": Msg(
+        "平台只处理非涉密公文：不能录入标有密级（秘密、机密、绝密）的内容。此次尝试已记录。",
+        "Only non-classified documents may be handled here: content marked secret, "
+        "confidential or top secret is refused. The attempt has been recorded.",
+    ),
+    "version_conflict": Msg(
+        "公文已被他人修改，请刷新后再编辑。",
+        "The document was changed by someone else; reload it and edit again.",
+    ),
+    "document_not_editable": Msg(
+        "公文只有在草稿或被退回时才能修改。",
+        "A document can be edited only while it is a draft or returned.",
+    ),
+    "attachment_type_refused": Msg(
+        "不支持该附件类型，或文件内容与扩展名不符。"
+        "支持 PDF、OFD、DOCX、XLSX、PPTX、PNG、JPEG、WebP 和纯文本。",
+        "This attachment type is not accepted, or the content does not match the extension. "
+        "Accepted: PDF, OFD, DOCX, XLSX, PPTX, PNG, JPEG, WebP and plain text.",
+    ),
+    "attachment_too_large": Msg("附件超过大小上限。", "The attachment exceeds the size limit."),
+    "number_not_applicable": Msg(
+        "只有流转中的发文才能编发文字号。",
+        "Only an outgoing document in progress can be given a document number.",
+    ),
+    "number_prefix_missing": Msg(
+        "本单位尚未设置发文字号前缀（机关代字）。",
+        "The unit has no document-number prefix configured.",
+    ),
+    "not_numbered": Msg("该公文没有发文字号。", "This document has no document number."),
+    # Workflow (docs/workflow.md#refusal-codes)
+    "task_not_open": Msg("该待办已处理或已不在您这里。", "This task is no longer open."),
+    "not_your_task": Msg("这不是您的待办。", "This task is not yours to act on."),
+    "not_batchable": Msg("该步骤不允许批量处理。", "This step cannot be approved in a batch."),
+    "batch_too_large": Msg(
+        "一次最多批量处理 100 件。", "At most 100 tasks can be approved at once."
+    ),
+    "opinion_required": Msg("退回须填写理由。", "An opinion (the reason) is required."),
+    "return_target_invalid": Msg(
+        "退回对象无效：发文可退回上一步或拟稿人，收文还可退回来文单位。",
+        "Return to the previous step or the drafter; incoming documents also to the sender.",
+    ),
+    "circulation_step": Msg(
+        "传阅件只需阅知，不能退回或转交。", "A circulation copy is only acknowledged."
+    ),
+    "not_circulation_step": Msg("当前不是传阅步骤。", "This is not a circulation step."),
+    "not_countersign_step": Msg(
+        "只有会签步骤可以加签。", "Only a countersign step takes more signers."
+    ),
+    "not_sender": Msg(
+        "只有送出当前步骤的人可以这样做。", "Only the person who sent it to this step may do this."
+    ),
+    "next_step_started": Msg(
+        "下一步已有人处理，不能撤回。",
+        "Someone has already acted on the next step; it cannot be withdrawn.",
+    ),
+    "instance_not_running": Msg(
+        "该公文不在流转中。", "This document is not in a running workflow."
+    ),
+    "workflow_already_running": Msg(
+        "该公文已在流转中。", "This document is already in a workflow."
+    ),
+    "document_not_submittable": Msg(
+        "只有草稿、已撤回或已退回的公文可以送审。",
+        "Only a draft, withdrawn or returned document can be submitted.",
+    ),
+    "not_drafter": Msg(
+        "只有拟稿人或本单位收发文员可以送审。",
+        "Only the drafter or a clerk of the unit can submit this document.",
+    ),
+    "template_not_usable": Msg(
+        "该流程模板不适用于此公文。", "This workflow template does not apply to this document."
+    ),
+    "participants_missing": Msg(
+        "请选择流程中需要的办理人。", "Choose the people the workflow needs."
+    ),
+    "participant_out_of_scope": Msg(
+        "所选人员不在本公文的流转范围内。", "A chosen person is outside this document's scope."
+    ),
+    "already_assigned": Msg("该人员已在本步骤中。", "This person is already on this step."),
+    "transfer_to_self": Msg("不能转交给自己。", "You cannot transfer a task to yourself."),
+    "step_unassigned": Msg(
+        "流程步骤没有可办理的人员，请联系单位系统管理员。",
+        "A workflow step has nobody to act on it; ask the unit admin.",
+    ),
+    "step_not_found": Msg("流程中没有该步骤。", "The workflow has no such step."),
+    "reason_required": Msg("请填写原因。", "A reason is required."),
+    "template_invalid": Msg("流程模板配置有误。", "The workflow template is not valid."),
     "throttled": Msg("请求过于频繁，请稍后再试。", "Too many requests; slow down."),
     "server_error": Msg("服务器内部错误，已记录。", "Internal server error; it has been logged."),
 }

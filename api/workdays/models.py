@@ -27,6 +27,9 @@ class CalendarOverride(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Declared so type checkers see it (the field named ``date`` confuses the plugin).
+    objects: models.Manager[CalendarOverride] = models.Manager()
+
     class Meta:
         ordering = ["date"]
 

@@ -239,6 +239,9 @@ class Command(BaseCommand):
             seeder.seed_city()
             if options["scale"] == "city":
                 seeder.seed_scale()
+            from api.workflow.demo_templates import seed_templates  # docs/workflow.md
+
+            seeder.stats["workflow_templates_created"] += seed_templates()
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
             if changes:
                 record(
