@@ -10,3 +10,4 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from api.documents import checks  # noqa: F401  (registers the system checks)
+        from api.documents.rendering import checks as rendering_checks  # noqa: F401

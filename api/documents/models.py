@@ -264,3 +264,32 @@ class NumberVoid(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class RenderedPdf(models.Model):
+    """One rendering of a document in the GB/T 9704 layout (docs/rendering.md#storage).
+
+    ``version`` counts the distinct renderings of a document (1, 2, …); rendering again
+    when the PDF would be byte-identical to the latest one adds no row. The file lives
+    under GOVDESK_RENDER_DIR at ``path`` (relative, named by its SHA-256); ``meta`` is the
+    layout metadata: page count and the seal box (page index, PDF points)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="renderings")
+    version = models.PositiveIntegerField()
+    document_version = models.PositiveIntegerField(help_text="Document.version rendered")
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    meta = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "version"], name="rendered_pdf_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"rendering {self.version} of document {self.document_id}"

@@ -154,7 +154,15 @@ def test_web_trusts_forwarded_for_only_from_the_nginx_network(compose, services)
 
 
 def test_volumes_are_named_and_shared_where_needed(compose, services):
-    assert set(compose["volumes"]) == {"pgdata", "redisdata", "static", "beat", "attachments"}
+    assert set(compose["volumes"]) == {
+        "pgdata",
+        "redisdata",
+        "static",
+        "beat",
+        "attachments",
+        "rendered",
+        "seals",
+    }
     for volume, spec in compose["volumes"].items():
         assert spec == {"name": f"govdesk_{volume}"}  # docs/operations.md names them
     for name in ("web", "worker"):  # web stores attachments, the worker reads them
@@ -225,7 +233,16 @@ def test_dockerfile_is_multi_stage_non_root_and_health_checked():
     assert runtime.startswith("${PYTHON_IMAGE} AS runtime")
     assert "-c requirements.lock" in stages["wheels"]
     assert "build-essential" in stages["wheels"] and "build-essential" not in runtime
-    assert "apt-get" not in runtime and "pip install" not in runtime
+    assert "pip install" not in runtime
+    # The runtime stage installs only the CJK fonts the renderer embeds — no build tools.
+    runtime_packages = {
+        word
+        for line in runtime.splitlines()
+        if "apt-get install" in line
+        for word in line.split("--no-install-recommends", 1)[-1].replace("\\", " ").split()
+        if not word.startswith("&")
+    }
+    assert runtime_packages <= {"fonts-arphic-uming", "fonts-arphic-ukai", "fonts-wqy-microhei"}
     assert re.search(r"^USER govdesk", runtime, flags=re.MULTILINE)
     assert "HEALTHCHECK" in runtime and "govdesk-healthcheck" in runtime
     # Every file or folder the build copies from the context exists in the repository

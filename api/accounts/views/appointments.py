@@ -40,6 +40,7 @@ from api.accounts.views.org_common import (
     unit_for_field,
 )
 from api.common.errors import NotFound
+from api.common.idempotency import idempotent
 
 
 def _actor(request: Request) -> User:
@@ -87,6 +88,7 @@ class AppointmentListView(generics.ListAPIView):
         request=AppointmentCreateSerializer,
         responses={201: AppointmentSerializer, **errors(ERR_400, ERR_403, ERR_409, ERR_422)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         data = AppointmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -114,6 +116,7 @@ class _DecisionView(generics.GenericAPIView):
     def decide(self, request: Request, appointment: AppointmentRequest, note: str):
         raise NotImplementedError
 
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         appointment = _visible(request, pk, self.action_name)
         data = AppointmentDecisionSerializer(data=request.data)
@@ -163,6 +166,7 @@ class AppointmentCancelView(generics.GenericAPIView):
         request=EmptySerializer,
         responses={200: AppointmentSerializer, **DECISION_ERRORS},
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         appointment = _visible(request, pk, "appointment.cancel")
         EmptySerializer(data=request.data).is_valid(raise_exception=True)

@@ -31,6 +31,7 @@ from api.accounts.views.org_common import (
     unit_or_404,
 )
 from api.common.errors import NotFound
+from api.common.idempotency import idempotent
 
 
 def _actor(request: Request) -> User:
@@ -59,6 +60,7 @@ class UnitPostsView(generics.ListAPIView):
         request=PostCreateSerializer,
         responses={201: PostSerializer, **errors(ERR_400, ERR_403, ERR_404)},
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         unit = unit_or_404(pk)
         actions.check_can_see_people(_actor(request), unit, "post.create")

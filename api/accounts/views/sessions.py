@@ -25,6 +25,7 @@ from api.accounts.views.identity_serializers import (
     RevokeAllResultSerializer,
     RevokeAllSerializer,
 )
+from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 
 
@@ -71,6 +72,7 @@ class SessionRevokeView(APIView):
         request=EmptySerializer,
         responses={200: DeviceSessionSerializer, **errors(400, 401, 403, 404)},
     )
+    @idempotent
     def post(self, request, session_id: UUID):
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         session = identity.revoke_session(request.user, session_id)
@@ -87,6 +89,7 @@ class SessionRevokeAllView(APIView):
         request=RevokeAllSerializer,
         responses={200: RevokeAllResultSerializer, **errors(400, 401, 403)},
     )
+    @idempotent
     def post(self, request):
         body = RevokeAllSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -39,6 +39,7 @@ from api.accounts.views.org_common import (
     unit_for_field,
     unit_or_404,
 )
+from api.common.idempotency import idempotent
 
 KINDS = [k for k, _ in UnitKind.choices]
 
@@ -94,6 +95,7 @@ class UnitListView(generics.ListAPIView):
         request=UnitCreateSerializer,
         responses={201: UnitSerializer, **errors(ERR_400, ERR_403)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         data = UnitCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -36,6 +36,7 @@ from api.accounts.views.org_common import (
     unit_or_404,
 )
 from api.common.errors import NotFound
+from api.common.idempotency import idempotent
 
 
 def _actor(request: Request) -> User:
@@ -61,6 +62,7 @@ class UnitUsersView(generics.GenericAPIView):
         request=UserCreateSerializer,
         responses={201: MemberSerializer, **errors(ERR_400, ERR_403, ERR_404)},
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         unit = unit_or_404(pk)
         actions.check_can_see_people(_actor(request), unit, "user.create")
@@ -120,6 +122,7 @@ class UserRolesView(generics.ListAPIView):
             **errors(ERR_400, ERR_403, ERR_404, ERR_422),
         },
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         target = _visible_user(request, pk, "role.grant")
         data = RoleGrantSerializer(data=request.data)
