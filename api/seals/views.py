@@ -1,0 +1,144 @@
+"""Seal verification endpoint. Docs: docs/seals.md#verification.
+
+POST /api/v1/seals/verify/ takes a PDF as the raw body (``Content-Type:
+application/pdf``) or as the ``file`` part of a multipart form; the path's body limit
+is GOVDESK_SEAL_VERIFY_MAX_BYTES plus the multipart envelope (GOVDESK_BODY_LIMITS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import IO, Any, cast
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.accounts.models import User
+from api.audit.models import AuditResult
+from api.audit.recorder import record
+from api.common.errors import ApiError
+from api.common.i18n import t
+from api.common.schema import ERR_400, ERR_401, error_response, errors
+from api.seals.verification import verify_pdf
+
+
+class PdfParser(BaseParser):
+    """``application/pdf``: the raw body, read up to the limit (one byte more is 413)."""
+
+    media_type = "application/pdf"
+
+    def parse(
+        self, stream: IO[bytes] | None, media_type: Any = None, parser_context: Any = None
+    ) -> Any:
+        limit = settings.GOVDESK_SEAL_VERIFY_MAX_BYTES
+        data = stream.read(limit + 1) if stream is not None else b""
+        if len(data) > limit:
+            raise ApiError("payload_too_large", status_code=413)
+        return {"pdf": data}
+
+
+class SealUnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SignatureReportSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    intact = serializers.BooleanField()
+    signed_by_unit = SealUnitRefSerializer(allow_null=True)
+    signer_subject = serializers.CharField()
+    signed_at = serializers.DateTimeField(allow_null=True)
+    certificate_trusted = serializers.BooleanField()
+    certificate_serial = serializers.CharField()
+    revoked_at_signing_time = serializers.BooleanField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    covers_whole_file = serializers.BooleanField()
+
+
+class VerificationSerializer(serializers.Serializer):
+    signed = serializers.BooleanField()
+    readable = serializers.BooleanField()
+    intact = serializers.BooleanField()
+    signed_by_unit = SealUnitRefSerializer(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    certificate_trusted = serializers.BooleanField()
+    revoked_at_signing_time = serializers.BooleanField()
+    covers_whole_file = serializers.BooleanField()
+    signatures = SignatureReportSerializer(many=True)
+    sha256 = serializers.CharField()
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+def _upload_bytes(request: Request) -> bytes:
+    data = request.data
+    if "pdf" in data and isinstance(data["pdf"], bytes):
+        return cast(bytes, data["pdf"])
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApiError(
+            "validation_error", fields={"file": [t("请选择 PDF 文件。", "A PDF file is required.")]}
+        )
+    if upload.size is not None and upload.size > settings.GOVDESK_SEAL_VERIFY_MAX_BYTES:
+        raise ApiError("payload_too_large", status_code=413)
+    return upload.read()
+
+
+class VerifyPdfView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [PdfParser, MultiPartParser]
+
+    @extend_schema(
+        tags=["seals"],
+        summary="Verify the seals (PAdES signatures) of an uploaded PDF",
+        request={
+            "application/pdf": OpenApiTypes.BINARY,
+            "multipart/form-data": VerifyUploadSerializer,
+        },
+        responses={
+            200: VerificationSerializer,
+            **errors(
+                ERR_400,
+                ERR_401,
+                {409: error_response("seal_ca_missing: the deployment has no seal CA yet")},
+                {413: error_response("payload_too_large")},
+                {415: error_response("not_a_pdf / unsupported_media_type")},
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        pdf = _upload_bytes(request)
+        digest = hashlib.sha256(pdf).hexdigest()
+        try:
+            report = verify_pdf(pdf)
+        except ApiError as exc:
+            record(
+                "seal.verified",
+                actor=user,
+                result=AuditResult.FAILED,
+                detail={"code": exc.code, "sha256": digest, "size": len(pdf)},
+            )
+            raise
+        record(
+            "seal.verified",
+            actor=user,
+            detail={
+                "sha256": digest,
+                "size": len(pdf),
+                "intact": report["intact"],
+                "certificate_trusted": report["certificate_trusted"],
+                "signatures": len(report["signatures"]),
+            },
+        )
+        return Response({**report, "sha256": digest})
