@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "api.documents",
     "api.workdays",
     "api.workflow",
+    "api.seals",
 ]
 
 MIDDLEWARE = [
@@ -252,9 +253,35 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GOVDESK_MAX_BODY_BYTES
 # GOVDESK_MAX_BODY_BYTES; the upload limit allows for the multipart envelope.
 GOVDESK_ATTACHMENT_MAX_BYTES = env.int("GOVDESK_ATTACHMENT_MAX_BYTES", 20 * 1_048_576, minimum=1024)
 GOVDESK_ATTACHMENT_DIR = Path(env.str("GOVDESK_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
+# --- Electronic seals (docs/seals.md#settings): CA and unit keys live under
+# GOVDESK_SEAL_DIR (outside the web root), encrypted with GOVDESK_SEAL_KEY_PASSPHRASE.
+DEV_SEAL_KEY_PASSPHRASE = "govdesk-development-only-seal-passphrase"  # noqa: S105 (refused in production)
+GOVDESK_SEAL_DIR = Path(env.str("GOVDESK_SEAL_DIR", str(VAR_DIR / "seals")))
+GOVDESK_SEAL_KEY_PASSPHRASE = env.secret("GOVDESK_SEAL_KEY_PASSPHRASE", DEV_SEAL_KEY_PASSPHRASE)
+if PRODUCTION and (
+    GOVDESK_SEAL_KEY_PASSPHRASE == DEV_SEAL_KEY_PASSPHRASE or len(GOVDESK_SEAL_KEY_PASSPHRASE) < 16
+):
+    raise ImproperlyConfigured(
+        "GOVDESK_SEAL_KEY_PASSPHRASE must be set to a secret of at least 16 characters "
+        "in production"
+    )
+GOVDESK_SEAL_IMAGE_MAX_BYTES = env.int("GOVDESK_SEAL_IMAGE_MAX_BYTES", 5 * 1_048_576, minimum=1024)
+GOVDESK_SEAL_VERIFY_MAX_BYTES = env.int(
+    "GOVDESK_SEAL_VERIFY_MAX_BYTES", 20 * 1_048_576, minimum=1024
+)
 GOVDESK_BODY_LIMITS: list[tuple[str, int]] = [
     (r"^/api/v1/documents/[0-9]+/attachments/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
+    (r"^/api/v1/seals/verify/$", GOVDESK_SEAL_VERIFY_MAX_BYTES + 65_536),
 ]
+
+# --- Rendering GB/T 9704 PDFs (docs/rendering.md#settings): font files per role ("path" or
+# "path.ttc#face"; empty → the free Debian font) and where rendered PDFs are stored.
+GOVDESK_FONT_SONG = env.str("GOVDESK_FONT_SONG", "")
+GOVDESK_FONT_FANGSONG = env.str("GOVDESK_FONT_FANGSONG", "")
+GOVDESK_FONT_KAI = env.str("GOVDESK_FONT_KAI", "")
+GOVDESK_FONT_HEI = env.str("GOVDESK_FONT_HEI", "")
+GOVDESK_FONT_XIAOBIAOSONG = env.str("GOVDESK_FONT_XIAOBIAOSONG", "")
+GOVDESK_RENDER_DIR = Path(env.str("GOVDESK_RENDER_DIR", str(VAR_DIR / "rendered")))
 
 CORS_ALLOWED_ORIGINS = env.origins("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False

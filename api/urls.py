@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("api.workflow.urls_tasks")),
     path("", include("api.workflow.urls_templates")),
     path("", include("api.workdays.urls")),
+    path("", include("api.seals.urls")),
 ]
 
 urlpatterns = [

@@ -204,6 +204,42 @@ MESSAGES: dict[str, Msg] = {
     "step_not_found": Msg("流程中没有该步骤。", "The workflow has no such step."),
     "reason_required": Msg("请填写原因。", "A reason is required."),
     "template_invalid": Msg("流程模板配置有误。", "The workflow template is not valid."),
+    # Electronic seals (docs/seals.md#error-codes)
+    "not_a_pdf": Msg("上传的文件不是 PDF。", "The file is not a PDF."),
+    "seal_ca_exists": Msg("部署根证书已存在，不能覆盖。", "The deployment CA exists already."),
+    "seal_ca_missing": Msg("尚未创建部署根证书。", "The deployment CA has not been created."),
+    "seal_key_missing": Msg("签章密钥文件缺失。", "A signing key file is missing."),
+    "seal_key_unreadable": Msg(
+        "签章密钥无法解密，请检查口令配置。",
+        "A signing key cannot be decrypted; check the passphrase setting.",
+    ),
+    "seal_certificate_exists": Msg(
+        "该单位已有有效的签章证书，请先吊销。",
+        "The unit already holds an unrevoked certificate; revoke it first.",
+    ),
+    "seal_certificate_missing": Msg(
+        "该单位没有有效的签章证书。", "The unit holds no unrevoked certificate."
+    ),
+    "seal_certificate_revoked": Msg("签章证书已吊销。", "The seal's certificate is revoked."),
+    "seal_certificate_expired": Msg("签章证书已过期。", "The seal's certificate has expired."),
+    "seal_not_configured": Msg("本单位尚未配置电子印章。", "The unit has no active seal."),
+    "not_seal_custodian": Msg(
+        "只有本单位的印章管理员可以用印。", "Only a seal custodian of the unit may apply its seal."
+    ),
+    "document_not_signed_off": Msg(
+        "公文尚未签发编号，不能用印。", "The document is not signed off and numbered yet."
+    ),
+    "seal_box_invalid": Msg("用印位置无效。", "The seal position is not on the page."),
+    "seal_image_too_large": Msg("印章图像文件过大。", "The seal image file is too large."),
+    "seal_image_type": Msg(
+        "印章图像须为 PNG 或 JPEG 格式。", "The seal image must be a PNG or JPEG file."
+    ),
+    "seal_image_type_mismatch": Msg(
+        "印章图像的扩展名与内容不符。", "The seal image's file name does not match its content."
+    ),
+    "seal_image_too_many_pixels": Msg("印章图像尺寸过大。", "The seal image has too many pixels."),
+    "seal_image_invalid": Msg("印章图像已损坏或无法读取。", "The seal image cannot be read."),
+    "seal_image_blank": Msg("印章图像中没有印迹。", "The seal image shows no seal."),
     "throttled": Msg("请求过于频繁，请稍后再试。", "Too many requests; slow down."),
     "server_error": Msg("服务器内部错误，已记录。", "Internal server error; it has been logged."),
 }

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from api.accounts.models import Post, User
@@ -72,12 +73,6 @@ def _hidden(action: str, actor: User, task_id: int) -> NotFound:
     return NotFound()
 
 
-def _task_row(task_id: int) -> Task | None:
-    if not isinstance(task_id, int) or not 0 < task_id < 2**63:
-        return None
-    return Task.objects.filter(pk=task_id).only("id", "instance_id").first()
-
-
 def _on_task(
     audit_action: str,
     task_id: int,
@@ -85,26 +80,39 @@ def _on_task(
     work: Callable[[Task, WorkflowInstance, Ctx], T],
     *,
     allow_sender: bool = False,
+    with_round: bool = False,
 ) -> T:
     """Lock instance then task, check the actor may act on it (assignee, or the
     backup acting for an absent assignee; with ``allow_sender`` also whoever opened
     the step), then run ``work``. Hidden tasks are recorded and answered 404."""
-    row = _task_row(task_id)
-    if row is None:
+    if not isinstance(task_id, int) or not 0 < task_id < 2**63:
         raise _hidden(audit_action, actor, task_id)
     try:
         with transaction.atomic():
+            # The instance lock first (its id read in a subquery: one round trip),
+            # then the task with the people the answer shows (only the task row locked).
             instance = (
                 WorkflowInstance.objects.select_for_update()
                 .select_related("document")
-                .get(pk=row.instance_id)
+                .filter(pk=Subquery(Task.objects.filter(pk=task_id).values("instance_id")[:1]))
+                .first()
             )
-            task = Task.objects.select_for_update().get(pk=task_id)
+            if instance is None:
+                raise _Hidden
+            rows = None
+            if with_round:  # approve: the round too, for after_done (one query)
+                task, rows = engine.lock_task_with_round(instance, task_id)
+            else:
+                task = (
+                    Task.objects.select_for_update(of=("self",))
+                    .select_related("sender", "on_behalf_of")
+                    .get(pk=task_id)
+                )
             task.instance = instance
             task.document = instance.document
             if not _may_act(task, actor, instance, allow_sender=allow_sender):
                 raise _Hidden
-            ctx = Ctx(actor=actor, now=timezone.now())
+            ctx = Ctx(actor=actor, now=timezone.now(), round_rows=rows)
             result = work(task, instance, ctx)
             ctx.flush()
             return result
@@ -330,10 +338,10 @@ def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
             opinion=text or step.get("standard_opinion") or "",
         )
         _audit(ctx, "task.approved", task, **task.detail)
-        engine.after_done(instance, task, ctx)
+        rules.remember_round(instance, engine.after_done(instance, task, ctx))
         return task
 
-    return _on_task("task.approve", task_id, actor, work)
+    return _on_task("task.approve", task_id, actor, work, with_round=True)
 
 
 def acknowledge(task_id: int, actor: User) -> Task:

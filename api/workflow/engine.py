@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from api.accounts.models import Post, User
 from api.common.errors import ApiError
@@ -41,6 +42,9 @@ class Ctx:
     now: datetime
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
+    # The current round and the paused tasks, locked with the acted task
+    # (lock_task_with_round); after_done uses them instead of reading them again.
+    round_rows: tuple[list[Task], list[Task]] | None = None
 
     def event(self, action: str, **kwargs: Any) -> None:
         self.events.append((action, kwargs))
@@ -68,13 +72,20 @@ def first_step(instance: WorkflowInstance) -> dict | None:
     return min(instance.steps, key=lambda s: s["order"]) if instance.steps else None
 
 
-def resolve_assignees(instance: WorkflowInstance, step: dict) -> list[User]:
-    """The people a step is meant for (before delegation routing)."""
+def resolve_assignees(
+    instance: WorkflowInstance, step: dict, at: datetime | None = None
+) -> list[User]:
+    """The people a step is meant for (before delegation routing). With ``at``, the
+    users read by id also carry whether they are absent then (routing.with_absence),
+    so routing them costs no further query."""
     kind = step["assignee_kind"]
     if kind == AssigneeKind.AUTO:
         return []
+    people = User.objects.select_related("unit")
+    if at is not None:
+        people = routing.with_absence(people, at)
     if kind == AssigneeKind.USER:
-        users = list(User.objects.select_related("unit").filter(pk=step["user_id"], is_active=True))
+        users = list(people.filter(pk=step["user_id"], is_active=True))
     elif kind == AssigneeKind.POST:
         post = Post.objects.select_related("holder", "backup").filter(pk=step["post_id"]).first()
         person = None
@@ -83,8 +94,10 @@ def resolve_assignees(instance: WorkflowInstance, step: dict) -> list[User]:
         users = [person] if person is not None and person.is_active else []
     else:
         ids = instance.participants.get(step["choice_key"], [])
-        found = {u.pk: u for u in User.objects.select_related("unit").filter(pk__in=ids)}
+        found = {u.pk: u for u in people.filter(pk__in=ids)}
         users = [found[i] for i in ids if i in found and found[i].is_active]
+    if at is not None:
+        routing.note_absence(users, at)
     if not users and (kind != AssigneeKind.DRAFTER_CHOICE or step.get("required", True)):
         raise ApiError(
             "step_unassigned",
@@ -112,8 +125,44 @@ def create_task(
 ) -> Task:
     """A task at ``step`` meant for ``principal``, routed to their backup when they
     are absent (assignee=B, on_behalf_of=A)."""
+    task = build_task(
+        instance,
+        step,
+        principal,
+        ctx,
+        people=people,
+        position=position,
+        waiting=waiting,
+        sender=sender,
+        opened_by=opened_by,
+        due_at=due_at,
+    )
+    task.save()
+    if not waiting:
+        ctx.opened.append(task.pk)
+    return task
+
+
+def build_task(
+    instance: WorkflowInstance,
+    step: dict,
+    principal: User,
+    ctx: Ctx,
+    *,
+    people: int = 1,
+    position: int = 0,
+    waiting: bool = False,
+    sender: User | None = None,
+    opened_by: Task | None = None,
+    due_at: datetime | None = None,
+    route: tuple[User, User | None] | None = None,
+    paused: list[Task] | None = None,
+) -> Task:
+    """The unsaved task ``create_task`` saves. ``route`` is the routing already
+    decided for ``principal`` and ``paused`` the step's locked paused tasks (both
+    loaded once for a whole step by ``open_step``); without them each is read here."""
     document = instance.document
-    assignee, behalf = routing.route(principal, ctx.now)
+    assignee, behalf = route if route is not None else routing.route(principal, ctx.now)
     task = Task(
         instance=instance,
         document=document,
@@ -134,31 +183,48 @@ def create_task(
     )
     if not waiting:
         task.received_at = ctx.now
-        task.due_at = due_at or _due(instance, step, principal, people, ctx)
-    task.save()
-    if not waiting:
-        ctx.opened.append(task.pk)
+        task.due_at = due_at or _due(instance, step, principal, people, ctx, paused)
     return task
 
 
+def _paused_query(instance: WorkflowInstance, step: dict):
+    return Task.objects.select_for_update().filter(
+        instance=instance,
+        step_order=step["order"],
+        state=TaskState.RETURNED,
+        paused_at__isnull=False,
+    )
+
+
 def _due(
-    instance: WorkflowInstance, step: dict, principal: User, people: int, ctx: Ctx
+    instance: WorkflowInstance,
+    step: dict,
+    principal: User,
+    people: int,
+    ctx: Ctx,
+    candidates: list[Task] | None = None,
 ) -> datetime:
     """The deadline; when the same person returned this step earlier, the clock that
-    was paused then resumes with the time that was left (docs/workflow.md#deadlines)."""
+    was paused then resumes with the time that was left (docs/workflow.md#deadlines).
+    ``candidates``: the step's paused tasks, newest first, already locked."""
     urgency = instance.document.urgency
-    paused = (
-        Task.objects.select_for_update()
-        .filter(
-            instance=instance,
-            step_order=step["order"],
-            state=TaskState.RETURNED,
-            paused_at__isnull=False,
+    if candidates is None:
+        paused = (
+            _paused_query(instance, step).filter(_principal_q(principal)).order_by("-id").first()
         )
-        .filter(_principal_q(principal))
-        .order_by("-id")
-        .first()
-    )
+    else:
+        paused = next(
+            (
+                t
+                for t in candidates
+                if t.paused_at is not None
+                and (
+                    t.on_behalf_of_id == principal.pk
+                    or (t.assignee_id == principal.pk and t.on_behalf_of_id is None)
+                )
+            ),
+            None,
+        )
     if paused is None or paused.due_at is None or paused.paused_at is None:
         return routing.deadline(step, urgency, people, ctx.now)
     from api.workdays.deadlines import resume_after_pause
@@ -171,8 +237,6 @@ def _due(
 
 
 def _principal_q(user: User):
-    from django.db.models import Q
-
     return Q(on_behalf_of=user) | Q(assignee=user, on_behalf_of__isnull=True)
 
 
@@ -192,15 +256,20 @@ def open_step(
     sender: User | None,
     opener: Task | None,
     principals: list[User] | None = None,
+    paused_rows: list[Task] | None = None,
 ) -> list[Task]:
     """Open ``step`` (and run through automatic or empty optional steps after it);
-    past the last step the instance completes. Returns the tasks opened."""
+    past the last step the instance completes. Returns the tasks opened.
+    ``paused_rows``: every paused returned task of the instance, newest first and
+    already locked (``round_and_paused``); else read per step."""
     while step is not None:
         instance.round += 1
         instance.current_step_order = step["order"]
         instance.step_sender = sender
         instance.step_opener = opener
-        people = principals if principals is not None else resolve_assignees(instance, step)
+        people = (
+            principals if principals is not None else resolve_assignees(instance, step, ctx.now)
+        )
         principals = None
         if step["assignee_kind"] == AssigneeKind.AUTO:
             opener = run_automatic(instance, step, ctx)
@@ -220,8 +289,15 @@ def open_step(
             step["kind"] == StepKind.COUNTERSIGN
             and step.get("countersign_mode") == CountersignMode.SEQUENTIAL
         )
+        # One query each for the whole step, not one per person: who is absent
+        # (routing), and which earlier returned tasks of this step hold a paused clock.
+        routes = routing.route_many(people, ctx.now)
+        if paused_rows is None:
+            paused = list(_paused_query(instance, step).order_by("-id"))
+        else:
+            paused = [t for t in paused_rows if t.step_order == step["order"]]
         tasks = [
-            create_task(
+            build_task(
                 instance,
                 step,
                 person,
@@ -231,9 +307,13 @@ def open_step(
                 waiting=sequential and index > 0,
                 sender=sender,
                 opened_by=opener,
+                route=routes[person.pk],
+                paused=paused,
             )
             for index, person in enumerate(people)
         ]
+        Task.objects.bulk_create(tasks)
+        ctx.opened.extend(t.pk for t in tasks if t.state == TaskState.OPEN)
         instance.save(update_fields=["round", "current_step_order", "step_sender", "step_opener"])
         return tasks
     complete(instance, ctx)
@@ -270,6 +350,15 @@ def run_automatic(instance: WorkflowInstance, step: dict, ctx: Ctx) -> Task:
     return task
 
 
+def _render_after_commit(document_id: int) -> None:
+    """Render the numbered document (GB/T 9704, docs/rendering.md) once the number is
+    committed. ``robust``: a broker outage must not turn the committed approval into an
+    error; the render task is idempotent and can be re-queued."""
+    from api.documents.tasks import render_document
+
+    transaction.on_commit(lambda: render_document.delay(document_id), robust=True)
+
+
 def perform_step_effect(instance: WorkflowInstance, step: dict, actor: User | None) -> dict:
     """What completing a number or distribute step does to the document."""
     if step["kind"] == StepKind.NUMBER:
@@ -277,6 +366,7 @@ def perform_step_effect(instance: WorkflowInstance, step: dict, actor: User | No
 
         number = assign_number(instance.document_id, actor)
         instance.document.doc_number = number
+        _render_after_commit(instance.document_id)
         return {"doc_number": number}
     if step["kind"] == StepKind.DISTRIBUTE:
         # Issue 8 sends it through the exchange; for now the recipients are recorded.
@@ -343,6 +433,51 @@ def round_tasks(instance: WorkflowInstance, *, lock: bool = True) -> list[Task]:
     return list(queryset)
 
 
+def _round_and_paused_q(instance: WorkflowInstance) -> Q:
+    return Q(round=instance.round) | Q(state=TaskState.RETURNED, paused_at__isnull=False)
+
+
+def round_and_paused(instance: WorkflowInstance) -> tuple[list[Task], list[Task]]:
+    """In one locking query: the current round's tasks (as ``round_tasks``) and every
+    paused returned task of the instance, newest first (for ``open_step``'s deadlines)."""
+    rows = list(
+        Task.objects.select_for_update()
+        .filter(instance=instance)
+        .filter(_round_and_paused_q(instance))
+        .order_by("position", "id")
+    )
+    return _split(instance, rows)
+
+
+def lock_task_with_round(
+    instance: WorkflowInstance, task_id: int
+) -> tuple[Task, tuple[list[Task], list[Task]]]:
+    """The task (with the people an answer shows) locked in the same query as its
+    instance's current round and paused tasks (``round_and_paused``). The caller
+    holds the instance lock, so the lock order stays instance, then tasks."""
+    rows = list(
+        Task.objects.select_for_update(of=("self",))
+        .select_related("sender", "on_behalf_of")
+        .filter(instance=instance)
+        .filter(Q(pk=task_id) | _round_and_paused_q(instance))
+        .order_by("position", "id")
+    )
+    task = next((t for t in rows if t.pk == task_id), None)
+    if task is None:
+        raise Task.DoesNotExist
+    return task, _split(instance, rows)
+
+
+def _split(instance: WorkflowInstance, rows: list[Task]) -> tuple[list[Task], list[Task]]:
+    current = [t for t in rows if t.round == instance.round]
+    paused = sorted(
+        (t for t in rows if t.state == TaskState.RETURNED and t.paused_at is not None),
+        key=lambda t: t.pk,
+        reverse=True,
+    )
+    return current, paused
+
+
 def cancel_live(tasks: list[Task], ctx: Ctx, action: str) -> list[int]:
     cancelled = []
     for other in tasks:
@@ -355,15 +490,21 @@ def cancel_live(tasks: list[Task], ctx: Ctx, action: str) -> list[int]:
     return cancelled
 
 
-def after_done(instance: WorkflowInstance, task: Task, ctx: Ctx) -> None:
+def after_done(instance: WorkflowInstance, task: Task, ctx: Ctx) -> list[Task]:
     """A task of the current round is done: open the next turn, or complete the step
-    and open the next one. The caller holds the instance lock."""
+    and open the next one. The caller holds the instance lock. Returns the tasks of
+    the instance's current round as they now are ([] when it completed)."""
     step = instance.step(task.step_order) or {}
-    tasks = round_tasks(instance)
+    preloaded = ctx.round_rows
+    ctx.round_rows = None
+    if preloaded is not None and any(t is task for t in preloaded[0]):
+        tasks, paused = preloaded
+    else:
+        tasks, paused = round_and_paused(instance)
     if task.step_kind == StepKind.COUNTERSIGN and step.get("countersign_mode") == "any":
         cancel_live(tasks, ctx, "cancelled_any_approved")
     elif any(t.state == TaskState.OPEN for t in tasks):
-        return
+        return tasks
     else:
         waiting = [t for t in tasks if t.state == TaskState.WAITING]
         if waiting:
@@ -374,13 +515,14 @@ def after_done(instance: WorkflowInstance, task: Task, ctx: Ctx) -> None:
             turn.due_at = routing.deadline(step, instance.document.urgency, len(tasks), ctx.now)
             turn.save(update_fields=["state", "received_at", "sender", "due_at"])
             ctx.opened.append(turn.pk)
-            return
-    open_step(
+            return tasks
+    return open_step(
         instance,
         next_step(instance, task.step_order),
         ctx,
         sender=ctx.actor,
         opener=task,
+        paused_rows=paused,
     )
 
 

@@ -37,6 +37,22 @@ def withdraw_refusal(instance: WorkflowInstance, user: User, tasks: list[Task]) 
     return None
 
 
+_ROUND = "_govdesk_current_round"
+
+
+def remember_round(instance: WorkflowInstance, tasks: list[Task]) -> None:
+    """Keep the current round's tasks, as an action just left them, on the instance
+    object so the answer's withdraw rule does not read them again."""
+    setattr(instance, _ROUND, (instance.round, list(tasks)))
+
+
+def _current_round(instance: WorkflowInstance) -> list[Task]:
+    remembered = getattr(instance, _ROUND, None)
+    if remembered is not None and remembered[0] == instance.round:
+        return remembered[1]
+    return list(Task.objects.filter(instance=instance, round=instance.round))
+
+
 def _deny(code: str) -> dict[str, Any]:
     return {"allowed": False, "code": code, "reason": message_for(code)}
 
@@ -86,8 +102,7 @@ def allowed_actions(task: Task, user: User, *, owner: bool | None = None) -> dic
     elif instance.step_sender_id != user.pk:
         result["withdraw"] = _deny("not_sender")
     else:
-        current = list(Task.objects.filter(instance=instance, round=instance.round))
-        code = withdraw_refusal(instance, user, current)
+        code = withdraw_refusal(instance, user, _current_round(instance))
         result["withdraw"] = _deny(code) if code else OK
     code = base or (None if task.batchable else "not_batchable")
     result["batch_approve"] = _deny(code) if code else OK

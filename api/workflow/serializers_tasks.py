@@ -213,7 +213,11 @@ class TaskApproveSerializer(StrictSerializer):
 
 class TaskReturnSerializer(StrictSerializer):
     opinion = serializers.CharField(max_length=OPINION_MAX, help_text="required: why")
-    to = serializers.ChoiceField(choices=["previous", "drafter"], default="previous")
+    to = serializers.ChoiceField(
+        choices=["previous", "drafter", "sender"],
+        default="previous",
+        help_text="sender: an incoming document goes back to the sending unit (退文)",
+    )
 
 
 class TaskTransferSerializer(StrictSerializer):

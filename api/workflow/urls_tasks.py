@@ -20,6 +20,12 @@ urlpatterns = [
     path("tasks/<int:pk>/acknowledge/", tasks.AcknowledgeView.as_view(), name="task-acknowledge"),
     path("documents/<int:pk>/submit/", flow.SubmitView.as_view(), name="document-submit"),
     path("documents/<int:pk>/withdraw/", flow.WithdrawView.as_view(), name="document-withdraw"),
+    path("documents/<int:pk>/move/", flow.MoveView.as_view(), name="document-move"),
+    path(
+        "documents/<int:pk>/end-circulation/",
+        flow.EndCirculationView.as_view(),
+        name="document-end-circulation",
+    ),
     path("documents/<int:pk>/trail/", flow.TrailView.as_view(), name="document-trail"),
     path("me/summary/", tasks.SummaryView.as_view(), name="me-summary"),
 ]

@@ -1,6 +1,8 @@
-"""A document's flow over HTTP: submit (送审), trail (流转记录), withdraw (撤回).
+"""A document's flow over HTTP: submit (送审), trail (流转记录), withdraw (撤回), a unit
+admin's move to another step (调整环节) and ending a circulation (结束传阅).
 
-Docs: docs/mobile-api.md#actions (submit, withdraw) and #trail. Thin views over
+Docs: docs/mobile-api.md#actions (submit, withdraw, move, end-circulation) and #trail;
+docs/workflow.md#actions. Thin views over
 api/workflow/actions.py and selectors.py. A document the caller may not see is a 404
 (api.documents.selectors.document_or_404 records the denial).
 """
@@ -10,14 +12,15 @@ from __future__ import annotations
 from typing import cast
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.accounts.models import User
 from api.common.idempotency import idempotent
-from api.common.schema import ERR_400, ERR_404, ERR_409, ERR_422, errors
+from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, ERR_422, errors
+from api.common.serializers import StrictSerializer
 from api.documents.selectors import document_or_404
 from api.workflow import actions, selectors
 from api.workflow.serializers_tasks import (
@@ -100,6 +103,109 @@ class WithdrawView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         _validated(EmptyBodySerializer, request)
         return Response(instance_data(actions.withdraw(pk, _user(request))))
+
+
+class DocumentMoveSerializer(StrictSerializer):
+    to_step = serializers.IntegerField(
+        min_value=1, help_text="the `order` of a step of the running instance's template"
+    )
+    reason = serializers.CharField(
+        max_length=500, help_text="required: why the flow is changed (kept in the audit log)"
+    )
+
+
+class MoveView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="documents_move",
+        summary="Move a running document to another step (调整环节) — unit admin only",
+        description=(
+            "For a unit admin (单位管理员) of the document's unit or a unit above it (or a "
+            "city IT admin). The "
+            "current step's open and waiting tasks are cancelled (they stay in the trail "
+            "as `cancelled` with action `admin_moved`), the target step opens for its "
+            "people. Opinions already given are never touched. Codes: validation_error, "
+            "permission_denied (403, recorded: the caller may see the document but does "
+            "not administer its unit), not_found (404, recorded: the caller may not see "
+            "it), instance_not_running (409), step_not_found (422), reason_required (422)."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=DocumentMoveSerializer,
+        responses={
+            200: WorkflowInstanceRefSerializer,
+            **errors(ERR_400, ERR_403, ERR_404, ERR_409, ERR_422),
+        },
+        examples=[
+            OpenApiExample(
+                "Skip the countersign, straight to sign-off",
+                value={"to_step": 3, "reason": "两位副市长出差，直接送市长签发"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Moved",
+                value={
+                    "id": 311,
+                    "document_id": 977,
+                    "state": "running",
+                    "current_step_order": 3,
+                    "started_at": "2026-11-24T09:12:03.114512+08:00",
+                    "finished_at": None,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = _validated(DocumentMoveSerializer, request)
+        # actions.admin_move answers 404 (recorded) for a document the caller cannot
+        # see and 403 (recorded) for one whose unit the caller does not administer.
+        instance = actions.admin_move(
+            pk, _user(request), to_step_order=data["to_step"], reason=data["reason"]
+        )
+        return Response(instance_data(instance))
+
+
+class EndCirculationView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="documents_end_circulation",
+        summary="End a circulation (结束传阅) — the person who sent it round",
+        description=(
+            "Only at a circulate (传阅) step, by whoever opened it (or started the "
+            "flow). Copies nobody has acknowledged yet are cancelled (they stay in the "
+            "trail as `cancelled` with action `circulation_ended`); acknowledgements "
+            "already given stay; the flow moves on to the next step. Codes: not_found "
+            "(404, recorded), not_sender (403, recorded), instance_not_running (409), "
+            "not_circulation_step (422)."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=EmptyBodySerializer,
+        responses={
+            200: WorkflowInstanceRefSerializer,
+            **errors(ERR_400, ERR_403, ERR_404, ERR_409, ERR_422),
+        },
+        examples=[
+            OpenApiExample(
+                "Circulation ended, the reply step is open",
+                value={
+                    "id": 312,
+                    "document_id": 978,
+                    "state": "running",
+                    "current_step_order": 6,
+                    "started_at": "2026-11-24T09:12:03.114512+08:00",
+                    "finished_at": None,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        _validated(EmptyBodySerializer, request)
+        return Response(instance_data(actions.end_circulation(pk, _user(request))))
 
 
 class TrailView(APIView):

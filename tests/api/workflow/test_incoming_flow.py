@@ -84,3 +84,42 @@ def test_preliminary_review_returns_to_the_sender(demo):
     entry = [e for e in selectors.trail(document) if e["state"] == "returned"]
     assert entry[0]["opinion"] == "不属于本机关职权范围"
     assert not Task.objects.filter(document=document, state=TaskState.OPEN).exists()
+
+
+def test_preliminary_review_returns_to_the_sender_over_http(demo):
+    from tests.personas import client_for
+
+    document, instance = _incoming(demo)
+    for name in ("clerk", "clerk"):
+        actions.approve(demo.open_task(name, document).pk, demo.user(name))
+    review = demo.open_task("director", document)
+    response = client_for(demo.user("director")).post(
+        f"/api/v1/tasks/{review.pk}/return/",
+        {"opinion": "不属于本机关职权范围", "to": "sender"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    instance.refresh_from_db()
+    assert instance.state == InstanceState.RETURNED
+
+
+def test_numbering_queues_the_render_after_commit(demo, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    document = demo.draft(title="关于做好冬季安全生产工作的通知")
+    actions.submit(
+        document.pk,
+        demo.user("clerk"),
+        demo.template("市政府办公室发文").pk,
+        {"countersigners": [demo.user("leader1").pk], "sign_off_by": demo.user("mayor").pk},
+    )
+    for name in ("director", "leader1"):
+        actions.approve(demo.open_task(name, document).pk, demo.user(name))
+    with (
+        mock.patch("api.documents.tasks.render_document.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        actions.approve(demo.open_task("mayor", document).pk, demo.user("mayor"))
+    document.refresh_from_db()
+    assert document.doc_number
+    delay.assert_called_once_with(document.pk)
