@@ -193,6 +193,7 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
         GOVDESK_APP_DIR=str(REPO),
         GOVDESK_MODE="production",
         SECRET_KEY=secrets.token_urlsafe(64),
+        GOVDESK_SEAL_KEY_PASSPHRASE=secrets.token_urlsafe(24),
         GOVDESK_VAR_DIR=str(var_dir),
         DATABASE_URL=scratch_database,
         CELERY_BROKER_URL=broker_url,

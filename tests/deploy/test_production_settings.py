@@ -19,6 +19,7 @@ def production_env(tmp_path, **overrides: str) -> dict[str, str]:
     values = {
         "GOVDESK_MODE": "production",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "GOVDESK_SEAL_KEY_PASSPHRASE": secrets.token_urlsafe(24),
         "GOVDESK_VAR_DIR": str(tmp_path),
         "ALLOWED_HOSTS": "oa.example.gov.cn",
         "GOVDESK_ALLOWED_NETWORKS": "10.0.0.0/8",
