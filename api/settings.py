@@ -269,7 +269,17 @@ GOVDESK_SEAL_IMAGE_MAX_BYTES = env.int("GOVDESK_SEAL_IMAGE_MAX_BYTES", 5 * 1_048
 GOVDESK_SEAL_VERIFY_MAX_BYTES = env.int(
     "GOVDESK_SEAL_VERIFY_MAX_BYTES", 20 * 1_048_576, minimum=1024
 )
+# Handwritten instructions (docs/instructions.md#settings): PNG upload limit, pixel limit
+# (checked from the header before decoding) and storage outside the web root.
+GOVDESK_INSTRUCTION_MAX_BYTES = env.int(
+    "GOVDESK_INSTRUCTION_MAX_BYTES", 2 * 1_048_576, minimum=1024
+)
+GOVDESK_INSTRUCTION_MAX_PIXELS = env.int(
+    "GOVDESK_INSTRUCTION_MAX_PIXELS", 4_000_000, minimum=10_000
+)
+GOVDESK_INSTRUCTION_DIR = Path(env.str("GOVDESK_INSTRUCTION_DIR", str(VAR_DIR / "instructions")))
 GOVDESK_BODY_LIMITS: list[tuple[str, int]] = [
+    (r"^/api/v1/documents/[0-9]+/instructions/$", GOVDESK_INSTRUCTION_MAX_BYTES + 65_536),
     (r"^/api/v1/documents/[0-9]+/attachments/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
     (r"^/api/v1/seals/verify/$", GOVDESK_SEAL_VERIFY_MAX_BYTES + 65_536),
 ]

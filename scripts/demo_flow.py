@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 3's done-when flow against a running demo, over real HTTP.
+"""Issues 3 and 4's done-when flow against a running demo, over real HTTP.
 
 Docs: docs/mobile-api.md#the-outgoing-flow-end-to-end. Start the demo (``make demo``)
 and run, from the repository root::
@@ -10,10 +10,13 @@ The clerk drafts an urgent notice and submits it with leader1–3 countersigning
 mayor signing off; the director reviews with one tap (an empty POST); the three
 leaders countersign at the same time, each with one empty POST, and leader1's tap is
 sent twice with the same Idempotency-Key (the second is answered as a replay); the
-mayor signs off; the number step numbers it; the seal custodian (TOTP) and the clerk
-finish it; the trail is printed. Then a second document with leader1 absent (a
-ten-minute absence, ended again at the end): deputy1 countersigns for leader1 and the
-trail says "吴强 代 张伟". Exits non-zero on the first surprise.
+mayor signs off; the number step numbers it; the seal custodian seals it with a TOTP
+code (POST /api/v1/tasks/{id}/seal/), GET /documents/{id}/verify/ says intact, trusted,
+by 市政府办公室, and one flipped byte of the downloaded PDF posted to
+/api/v1/seals/verify/ is not intact; the clerk finishes it; the trail is printed. Then
+a second document with leader1 absent (a ten-minute absence, ended again at the end):
+deputy1 countersigns for leader1 and the trail says "吴强 代 张伟". Exits non-zero on the
+first surprise.
 
 Environment: GOVDESK_URL (default http://127.0.0.1:8000), GOVDESK_DEMO_PASSWORD
 (default GovDesk@2026). Needs ``requests`` and ``pyotp`` (both in the dev venv).
@@ -142,6 +145,41 @@ def print_trail(person: Person, document_id: int) -> list[dict]:
     return entries
 
 
+def fresh_code() -> str:
+    """A TOTP code of a time step the custodian's login has not used: the next step
+    (accepted as clock drift) — the login itself used the current one."""
+    totp = pyotp.TOTP(DEMO_TOTP_SECRET)
+    return totp.generate_otp(totp.timecode(datetime.now(UTC)) + 1)
+
+
+def seal_and_verify(people: dict[str, Person], document_id: int) -> None:
+    """Issue 4: the custodian seals (用印) with a TOTP code; /verify/ says intact and
+    trusted, by 市政府办公室; one flipped byte of the downloaded PDF is not intact."""
+    custodian, clerk = people["custodian"], people["clerk"]
+    task = custodian.task_for(document_id)
+    response = custodian.post(f"/api/v1/tasks/{task['id']}/seal/", {"otp": fresh_code()})
+    check(response.status_code == 200, f"seal: {response.status_code} {response.text}")
+    check(response.json()["opinion"] == "已用印", f"seal opinion: {response.text}")
+    report = clerk.get(f"/api/v1/documents/{document_id}/verify/")
+    unit = report["signed_by_unit"] or {}
+    check(report["intact"] and report["certificate_trusted"], f"verify: {report}")
+    check(unit.get("short_name") == "市政府办公室", f"signed by {unit}")
+    say(f"custodian sealed it (TOTP); verify: intact, trusted, by {unit['short_name']}")
+    download = clerk.http.get(f"{BASE}/api/v1/documents/{document_id}/pdf/", timeout=30)
+    check(download.status_code == 200, f"pdf: {download.status_code}")
+    tampered = bytearray(download.content)
+    tampered[len(tampered) // 3] ^= 0x01
+    response = clerk.http.post(
+        f"{BASE}/api/v1/seals/verify/",
+        data=bytes(tampered),
+        headers={"Content-Type": "application/pdf"},
+        timeout=60,
+    )
+    check(response.status_code == 200, f"seals/verify: {response.status_code} {response.text}")
+    check(response.json()["intact"] is False, f"a changed byte still intact: {response.text}")
+    say("one byte of the downloaded PDF flipped: POST /api/v1/seals/verify/ says not intact")
+
+
 def main_flow(people: dict[str, Person]) -> None:
     print("1. The outgoing flow")
     document_id = draft_and_submit(people, "关于做好冬季安全生产工作的通知")
@@ -175,7 +213,7 @@ def main_flow(people: dict[str, Person]) -> None:
     number = people["clerk"].get(f"/api/v1/documents/{document_id}/")["doc_number"]
     check(bool(number), "no document number after sign-off")
     say(f"mayor signed off; the document is numbered {number}")
-    people["custodian"].approve(people["custodian"].task_for(document_id))
+    seal_and_verify(people, document_id)
     people["clerk"].approve(people["clerk"].task_for(document_id))
     status = people["clerk"].get(f"/api/v1/documents/{document_id}/")["status"]
     check(status == "completed", f"status {status}")

@@ -137,6 +137,17 @@ MESSAGES: dict[str, Msg] = {
         "Accepted: PDF, OFD, DOCX, XLSX, PPTX, PNG, JPEG, WebP and plain text.",
     ),
     "attachment_too_large": Msg("附件超过大小上限。", "The attachment exceeds the size limit."),
+    "instruction_image_type": Msg(
+        "批示图片必须是 PNG 格式。", "The instruction image must be a PNG file."
+    ),
+    "instruction_image_too_large": Msg(
+        "批示图片过大（字节数或像素数超过上限）。",
+        "The instruction image is too large (bytes or pixels over the limit).",
+    ),
+    "instruction_strokes_invalid": Msg(
+        "笔迹数据无效（笔画、点数或坐标超出范围）。",
+        "The strokes are not valid (too many strokes or points, or outside the canvas).",
+    ),
     "number_not_applicable": Msg(
         "只有流转中的发文才能编发文字号。",
         "Only an outgoing document in progress can be given a document number.",
@@ -206,6 +217,10 @@ MESSAGES: dict[str, Msg] = {
     "template_invalid": Msg("流程模板配置有误。", "The workflow template is not valid."),
     # Electronic seals (docs/seals.md#error-codes)
     "not_a_pdf": Msg("上传的文件不是 PDF。", "The file is not a PDF."),
+    "not_rendered": Msg("公文尚未排版生成。", "The document has not been rendered yet."),
+    "render_unavailable": Msg(
+        "页面图像暂时无法生成，请稍后重试。", "The page could not be rendered; try again later."
+    ),
     "seal_ca_exists": Msg("部署根证书已存在，不能覆盖。", "The deployment CA exists already."),
     "seal_ca_missing": Msg("尚未创建部署根证书。", "The deployment CA has not been created."),
     "seal_key_missing": Msg("签章密钥文件缺失。", "A signing key file is missing."),
@@ -229,6 +244,12 @@ MESSAGES: dict[str, Msg] = {
     "document_not_signed_off": Msg(
         "公文尚未签发编号，不能用印。", "The document is not signed off and numbered yet."
     ),
+    "seal_required": Msg(
+        "用印环节须通过用印操作完成（动态验证码确认）。",
+        "A seal step is completed by sealing (with a one-time code), not by approving.",
+    ),
+    "not_seal_step": Msg("该环节不是用印环节。", "This step is not a seal step."),
+    "not_sealed": Msg("公文尚未用印。", "The document has not been sealed yet."),
     "seal_box_invalid": Msg("用印位置无效。", "The seal position is not on the page."),
     "seal_image_too_large": Msg("印章图像文件过大。", "The seal image file is too large."),
     "seal_image_type": Msg(

@@ -293,3 +293,30 @@ class RenderedPdf(models.Model):
 
     def __str__(self) -> str:
         return f"rendering {self.version} of document {self.document_id}"
+
+
+class HandwrittenInstruction(models.Model):
+    """A leader's handwritten instruction (批示) on a document (docs/instructions.md).
+
+    The handwriting is a PNG re-encoded by Pillow (metadata stripped), stored under
+    GOVDESK_VAR_DIR/instructions at ``path`` (relative, named by its SHA-256); it is drawn
+    on the instruction sheet (批示单), never on the signed body."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="instructions")
+    task = models.ForeignKey(
+        "workflow.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opinion = models.TextField(blank=True, default="")
+    path = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["document", "id"], name="instruction_doc_idx")]
+
+    def __str__(self) -> str:
+        return f"instruction {self.pk} on document {self.document_id}"

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from api.documents.models import Document
+from api.documents.pages import render_page_images
 from api.documents.rendering.actions import store_rendering
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ def render_document(document_id: int) -> dict | None:
     except Document.DoesNotExist:
         logger.warning("render_document: document %s does not exist", document_id)
         return None
+    transaction.on_commit(lambda: render_page_images.delay(document_id))
     return {
         "document": document_id,
         "rendering": rendering.pk,

@@ -9,6 +9,13 @@ from api.documents.views.documents import (
     DocumentVersionsView,
     VoidNumberView,
 )
+from api.documents.views.instructions import (
+    InstructionImageView,
+    InstructionListView,
+    InstructionSheetView,
+)
+from api.documents.views.pages import DocumentPagesView, PageImageView, PageTextView
+from api.documents.views.pdf import DocumentPdfView, DocumentVerifyView
 
 urlpatterns = [
     path("documents/", DocumentListView.as_view(), name="documents"),
@@ -23,6 +30,12 @@ urlpatterns = [
         VoidNumberView.as_view(),
         name="document-void-number",
     ),
+    path("documents/<int:document_id>/pdf/", DocumentPdfView.as_view(), name="document-pdf"),
+    path(
+        "documents/<int:document_id>/verify/",
+        DocumentVerifyView.as_view(),
+        name="document-verify",
+    ),
     path(
         "documents/<int:document_id>/attachments/",
         AttachmentUploadView.as_view(),
@@ -32,5 +45,31 @@ urlpatterns = [
         "documents/<int:document_id>/attachments/<int:attachment_id>/",
         AttachmentDetailView.as_view(),
         name="document-attachment",
+    ),
+    path("documents/<int:document_id>/pages/", DocumentPagesView.as_view(), name="document-pages"),
+    path(
+        "documents/<int:document_id>/pages/<int:page>/image/",
+        PageImageView.as_view(),
+        name="document-page-image",
+    ),
+    path(
+        "documents/<int:document_id>/pages/<int:page>/text/",
+        PageTextView.as_view(),
+        name="document-page-text",
+    ),
+    path(
+        "documents/<int:document_id>/instructions/",
+        InstructionListView.as_view(),
+        name="document-instructions",
+    ),
+    path(
+        "documents/<int:document_id>/instructions/<int:instruction_id>/image/",
+        InstructionImageView.as_view(),
+        name="document-instruction-image",
+    ),
+    path(
+        "documents/<int:document_id>/instruction-sheet/",
+        InstructionSheetView.as_view(),
+        name="document-instruction-sheet",
     ),
 ]

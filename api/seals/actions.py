@@ -1,8 +1,9 @@
 """Seal state changes: issue a unit's certificate and seal, replace its image, and
 apply it to a document's PDF. Docs: docs/seals.md.
 
-``seal_document_pdf`` is function-level for now: the workflow's seal step and the
-storage of rendered documents call it later (docs/seals.md#signing).
+``seal_document_pdf`` seals given bytes (function level); ``seal_task`` is the
+workflow's seal step: it seals the stored rendering and closes the task in one
+transaction (docs/seals.md#the-seal-step).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.audit.models import AuditResult
 from api.audit.recorder import record, record_denied
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
-from api.documents.models import Document
+from api.documents.models import Document, RenderedPdf
+from api.documents.rendering.actions import pdf_path
 from api.seals import ca, images, signing
 from api.seals.models import Seal, SealCertificate, SealUse
+from api.workflow.models import StepKind, Task, TaskState, WorkflowInstance
 
 MM = 72 / 25.4
 
@@ -216,3 +219,141 @@ def _seal_locked(
             },
         )
     return SealResult(signed, use)
+
+
+# --- The seal step of the workflow (用印) ----------------------------------------------
+
+
+def _latest_unsealed(document: Document) -> RenderedPdf | None:
+    for rendering in RenderedPdf.objects.filter(document=document).order_by("-version"):
+        if not rendering.meta.get("sealed"):
+            return rendering if rendering.document_version == document.version else None
+    return None
+
+
+def _render_first(task_id: int, actor: User) -> None:
+    """Render synchronously (outside any transaction) when the actor is about to seal a
+    numbered document that has no rendering of its current version yet (the Celery
+    render task has not run). Anything unusual is left to the checks in the transaction."""
+    from api.documents.rendering.actions import store_rendering
+
+    task = Task.objects.select_related("instance__document__unit").filter(pk=task_id).first()
+    if task is None or task.assignee_id != actor.pk or task.step_kind != StepKind.SEAL:
+        return
+    document = task.instance.document
+    if task.state != TaskState.OPEN or not document.doc_number:
+        return
+    if not is_custodian(actor, document.unit) or _latest_unsealed(document) is not None:
+        return
+    store_rendering(document.pk)
+
+
+def seal_task(task_id: int, actor: User, otp_code: str) -> tuple[Task, RenderedPdf]:
+    """The seal step: the custodian seals the document's latest rendering with a fresh
+    TOTP code and the task closes with "已用印" — one transaction (the workflow's
+    ``seal_step``) holding the SealUse, ``seal.applied``, the sealed RenderedPdf row
+    and the closed task, or none of them. Docs: docs/seals.md#the-seal-step.
+
+    Refusals: 404 (not the actor's task); 422 ``not_seal_step``; 409 ``task_not_open``;
+    403 ``not_seal_custodian`` and 403 ``mfa_setup_required`` (audited ``seal.denied``);
+    409 ``not_numbered``; 400 ``otp_required`` / ``otp_invalid`` (audited); 409
+    ``not_rendered``; 409 ``seal_not_configured`` / ``seal_certificate_revoked`` /
+    ``seal_certificate_expired`` (audited ``seal.apply_failed``)."""
+    from api.workflow import actions as workflow
+
+    _render_first(task_id, actor)
+    stored: list[RenderedPdf] = []
+    sealed_document: list[Document] = []
+
+    def apply(task: Task, instance: WorkflowInstance) -> dict[str, object]:
+        document = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("unit")
+            .get(pk=instance.document_id)
+        )
+        sealed_document.append(document)
+        if not is_custodian(actor, document.unit):
+            raise Forbidden("not_seal_custodian")
+        if not document.doc_number:
+            raise Conflict("not_numbered")
+        if not actor.has_totp:
+            raise ApiError("mfa_setup_required", status_code=403)
+        if not otp_code:
+            raise ApiError("otp_required", status_code=400)
+        if not _consume_totp(actor, otp_code):
+            raise ApiError("otp_invalid", status_code=400)
+        rendering = _latest_unsealed(document)
+        if rendering is None:
+            raise Conflict("not_rendered")
+        pdf = pdf_path(rendering).read_bytes()
+        before = hashlib.sha256(pdf).hexdigest()
+        if before != rendering.sha256:
+            raise Conflict("not_rendered")  # the stored file is not what was rendered
+        box = _box_of(rendering)
+        result = _seal_locked(pdf, document, actor, box=box, reason="", before=before)
+        sealed = _store_sealed(document, rendering, result)
+        stored.append(sealed)
+        return {"sealed_rendering": sealed.version, "seal_use_id": result.use.pk}
+
+    try:
+        task = workflow.seal_step(task_id, actor, apply)
+    except ApiError as problem:
+        if sealed_document and problem.code in _DENIALS:
+            record_denied(
+                "seal.denied",
+                actor=actor,
+                obj=sealed_document[0],
+                detail={"reason": problem.code, "code": problem.code, "task_id": task_id},
+            )
+        elif sealed_document and problem.code in _APPLY_FAILURES:
+            record(
+                "seal.apply_failed",
+                actor=actor,
+                obj=sealed_document[0],
+                result=AuditResult.FAILED,
+                detail={"code": problem.code, "task_id": task_id},
+            )
+        raise
+    return task, stored[0]
+
+
+_DENIALS = frozenset({"not_seal_custodian", "mfa_setup_required", "otp_required", "otp_invalid"})
+_APPLY_FAILURES = frozenset(
+    {"seal_not_configured", "seal_certificate_revoked", "seal_certificate_expired"}
+)
+
+
+def _box_of(rendering: RenderedPdf) -> signing.Box | None:
+    """The renderer's seal box (meta["seal"] = {"page", "box": [x0, y0, x1, y1]})."""
+    seal = rendering.meta.get("seal")
+    if not seal:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in seal["box"])
+    return (int(seal["page"]), x0, y0, x1, y1)
+
+
+def _store_sealed(document: Document, source: RenderedPdf, result: SealResult) -> RenderedPdf:
+    """Keep the signed PDF as the document's next rendering version; the file is
+    content-addressed (a rolled-back transaction leaves at most an unreferenced file)."""
+    from api.documents.rendering.actions import _write_once
+
+    digest = result.use.signed_sha256
+    relative = f"{document.pk}/{digest}.pdf"
+    _write_once(relative, result.signed_pdf)
+    latest = RenderedPdf.objects.filter(document=document).order_by("-version").first()
+    return RenderedPdf.objects.create(
+        document=document,
+        version=(latest.version + 1) if latest else 1,
+        document_version=source.document_version,
+        sha256=digest,
+        path=relative,
+        size=len(result.signed_pdf),
+        meta={
+            **source.meta,
+            "kind": "sealed",
+            "sealed": True,
+            "sealed_from": source.version,
+            "seal_use_id": result.use.pk,
+            "certificate_serial": result.use.certificate_serial,
+        },
+    )

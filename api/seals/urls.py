@@ -1,9 +1,10 @@
-"""Seal URLs (verification only). Docs: docs/seals.md#verification."""
+"""Seal URLs: verification and the seal step. Docs: docs/seals.md."""
 
 from django.urls import path
 
-from api.seals.views import VerifyPdfView
+from api.seals.views import SealTaskView, VerifyPdfView
 
 urlpatterns = [
     path("seals/verify/", VerifyPdfView.as_view(), name="seal-verify"),
+    path("tasks/<int:pk>/seal/", SealTaskView.as_view(), name="task-seal"),
 ]

@@ -35,6 +35,7 @@ class UnitRef(TypedDict):
     id: int
     code: str
     name: str
+    short_name: str
 
 
 class SignatureReport(TypedDict):
@@ -102,7 +103,12 @@ def _report(
         )
         if row is not None:
             unit = row.unit
-            report["signed_by_unit"] = {"id": unit.pk, "code": unit.code, "name": unit.name}
+            report["signed_by_unit"] = {
+                "id": unit.pk,
+                "code": unit.code,
+                "name": unit.name,
+                "short_name": unit.short_name,
+            }
     revoked = _revocation_time(serial, row, crl) if status.trusted else None
     if revoked is not None:
         report["revoked_at"] = revoked.isoformat()

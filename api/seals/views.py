@@ -1,4 +1,5 @@
-"""Seal verification endpoint. Docs: docs/seals.md#verification.
+"""Seal endpoints: verification (docs/seals.md#verification) and the seal step
+POST /api/v1/tasks/{id}/seal/ (docs/seals.md#the-seal-step).
 
 POST /api/v1/seals/verify/ takes a PDF as the raw body (``Content-Type:
 application/pdf``) or as the ``file`` part of a multipart form; the path's body limit
@@ -25,8 +26,13 @@ from api.audit.models import AuditResult
 from api.audit.recorder import record
 from api.common.errors import ApiError
 from api.common.i18n import t
-from api.common.schema import ERR_400, ERR_401, error_response, errors
+from api.common.idempotency import idempotent
+from api.common.schema import ERR_400, ERR_401, ERR_404, error_response, errors
+from api.common.serializers import StrictSerializer
+from api.seals.actions import seal_task
 from api.seals.verification import verify_pdf
+from api.workflow.serializers_tasks import TaskResultSerializer
+from api.workflow.views_tasks import IDEMPOTENCY_HEADER, _same_or_reload, task_result
 
 
 class PdfParser(BaseParser):
@@ -48,6 +54,7 @@ class SealUnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
+    short_name = serializers.CharField(help_text="简称, e.g. 市政府办公室; may be empty")
 
 
 class SignatureReportSerializer(serializers.Serializer):
@@ -142,3 +149,52 @@ class VerifyPdfView(APIView):
             },
         )
         return Response({**report, "sha256": digest})
+
+
+class SealStepSerializer(StrictSerializer):
+    otp = serializers.CharField(
+        required=False, allow_blank=True, max_length=12, help_text="the custodian's TOTP code"
+    )
+
+
+class SealTaskView(APIView):
+    """POST /api/v1/tasks/{id}/seal/ — the seal step (用印). Docs: docs/seals.md#the-seal-step."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["tasks"],
+        operation_id="tasks_seal",
+        summary="Seal (用印): apply the unit's seal to the rendered PDF and finish the step",
+        description=(
+            "By the assignee of an open seal task who is a seal custodian (印章管理员) of "
+            "the document's unit, with a fresh TOTP code. Renders the document first when "
+            "it has no rendering yet. The sealed PDF, the seal use and the closed task "
+            "(opinion 已用印) commit together."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=SealStepSerializer,
+        responses={
+            200: TaskResultSerializer,
+            **errors(
+                {400: error_response("validation_error / otp_required / otp_invalid")},
+                ERR_401,
+                {403: error_response("not_seal_custodian / mfa_setup_required")},
+                ERR_404,
+                {
+                    409: error_response(
+                        "task_not_open / not_numbered / not_rendered / seal_not_configured / "
+                        "seal_certificate_revoked / seal_certificate_expired"
+                    )
+                },
+                {422: error_response("not_seal_step")},
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = SealStepSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        task, _ = seal_task(pk, user, serializer.validated_data.get("otp", ""))
+        return Response(task_result(_same_or_reload(task, pk, user), user))

@@ -324,6 +324,8 @@ def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
         _require_open(task)
         if batch and not task.batchable:
             raise _refuse("not_batchable")
+        if task.step_kind == StepKind.SEAL:  # sealed only through seal_step (用印)
+            raise Conflict("seal_required")
         if task.step_kind == StepKind.CIRCULATE:
             return _acknowledge(task, instance, ctx, text)
         step = instance.step(task.step_order) or {}
@@ -342,6 +344,28 @@ def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
         return task
 
     return _on_task("task.approve", task_id, actor, work, with_round=True)
+
+
+def seal_step(
+    task_id: int, actor: User, apply: Callable[[Task, WorkflowInstance], dict[str, Any]]
+) -> Task:
+    """Complete an open seal step (用印) with the opinion "已用印". ``apply`` (the seal
+    itself: api/seals/actions.py ``seal_task``) runs inside this transaction, after the
+    locks and the assignee check, so the seal, the sealed PDF and the closed task commit
+    together or not at all. Plain approve refuses a seal step (409 ``seal_required``)."""
+
+    def work(task: Task, instance: WorkflowInstance, ctx: Ctx) -> Task:
+        _require_open(task)
+        if task.step_kind != StepKind.SEAL:
+            raise _refuse("not_seal_step")
+        task.detail = {**task.detail, **apply(task, instance)}
+        task.save(update_fields=["detail"])
+        engine.close_task(task, ctx, state=TaskState.DONE, action="approve", opinion="已用印")
+        _audit(ctx, "task.approved", task, **task.detail)
+        rules.remember_round(instance, engine.after_done(instance, task, ctx))
+        return task
+
+    return _on_task("task.seal", task_id, actor, work, with_round=True)
 
 
 def acknowledge(task_id: int, actor: User) -> Task:

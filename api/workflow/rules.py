@@ -22,6 +22,7 @@ ACTIONS = (
     "acknowledge",
     "withdraw",
     "batch_approve",
+    "seal",
 )
 
 
@@ -81,7 +82,11 @@ def allowed_actions(task: Task, user: User, *, owner: bool | None = None) -> dic
         return None
 
     base = own_open()
-    result["approve"] = _deny(base) if base else OK
+    sealing = task.step_kind == StepKind.SEAL  # sealed via POST …/seal/, never approved
+    code = base or ("seal_required" if sealing else None)
+    result["approve"] = _deny(code) if code else OK
+    code = base or (None if sealing else "not_seal_step")
+    result["seal"] = _deny(code) if code else OK
     circulation = task.step_kind == StepKind.CIRCULATE
     for name in ("return", "transfer"):
         code = base or ("circulation_step" if circulation else None)
@@ -104,6 +109,6 @@ def allowed_actions(task: Task, user: User, *, owner: bool | None = None) -> dic
     else:
         code = withdraw_refusal(instance, user, _current_round(instance))
         result["withdraw"] = _deny(code) if code else OK
-    code = base or (None if task.batchable else "not_batchable")
+    code = base or ("seal_required" if sealing else None if task.batchable else "not_batchable")
     result["batch_approve"] = _deny(code) if code else OK
     return result

@@ -162,11 +162,15 @@ def test_volumes_are_named_and_shared_where_needed(compose, services):
         "attachments",
         "rendered",
         "seals",
+        "instructions",
     }
     for volume, spec in compose["volumes"].items():
         assert spec == {"name": f"govdesk_{volume}"}  # docs/operations.md names them
     for name in ("web", "worker"):  # web stores attachments, the worker reads them
         assert "attachments:/var/lib/govdesk/attachments" in services[name]["volumes"]
+        # the worker renders and seals; web serves the results
+        assert "rendered:/var/lib/govdesk/rendered" in services[name]["volumes"]
+        assert "seals:/var/lib/govdesk/seals" in services[name]["volumes"]
     assert "static:/var/lib/govdesk/static" in services["setup"]["volumes"]
     assert "static:/var/lib/govdesk/static:ro" in services["web"]["volumes"]
     assert "static:/srv/static:ro" in services["nginx"]["volumes"]

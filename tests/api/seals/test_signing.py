@@ -45,6 +45,7 @@ def test_signed_pdf_verifies_intact_trusted_by_unit(org, office_seal, pdf):
         "id": org.office.pk,
         "code": org.office.code,
         "name": org.office.name,
+        "short_name": org.office.short_name,
     }
     signed_at = dt.datetime.fromisoformat(result["signed_at"])
     assert started <= signed_at <= timezone.now()

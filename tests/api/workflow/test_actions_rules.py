@@ -239,7 +239,9 @@ def test_allowed_actions_explain_refusals(demo, outgoing):
         "acknowledge",
         "withdraw",
         "batch_approve",
+        "seal",
     }
+    assert verdicts["seal"]["code"] == "not_seal_step"  # sealed via POST …/seal/ only
     for name in ("approve", "return", "transfer", "add_countersigner", "batch_approve"):
         assert verdicts[name] == {"allowed": True}, name
     assert verdicts["acknowledge"]["code"] == "not_circulation_step"

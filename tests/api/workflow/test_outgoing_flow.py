@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 from django.utils import timezone
 
 from api.audit.models import AuditEvent
 from api.common.errors import ApiError
 from api.documents.models import Document
+from api.seals.actions import seal_task
 from api.workdays import add_working_days
 from api.workflow import actions, selectors
 from api.workflow.models import InstanceState, Task, TaskState
@@ -42,7 +44,12 @@ def test_full_outgoing_flow(demo, outgoing):
     year = timezone.localdate().year
     assert document.doc_number == f"新府办发〔{year}〕1号"
     seal = demo.open_task("custodian", document)
-    actions.approve(seal.pk, demo.user("custodian"))
+    with pytest.raises(ApiError) as error:  # a seal step is sealed, not approved
+        actions.approve(seal.pk, demo.user("custodian"))
+    assert error.value.code == "seal_required" and error.value.status_code == 409
+    custodian = demo.user("custodian")
+    totp = pyotp.TOTP(custodian.totp_secret)
+    seal_task(seal.pk, custodian, totp.generate_otp(totp.timecode(timezone.now())))
     distribute = demo.open_task("clerk", document)
     actions.approve(distribute.pk, demo.user("clerk"))
 

@@ -242,6 +242,9 @@ class Command(BaseCommand):
             from api.workflow.demo_templates import seed_templates  # docs/workflow.md
 
             seeder.stats["workflow_templates_created"] += seed_templates()
+            from api.seals.demo import seed_demo_seal  # docs/seals.md#demo
+
+            seeder.stats.update(seed_demo_seal())
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
             if changes:
                 record(

@@ -17,8 +17,11 @@ import re
 import uuid
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.utils import timezone
+
+from api.accounts.demo_city import DEMO_TOTP_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,8 +83,18 @@ def test_outgoing_document_end_to_end(demo):
     assert re.fullmatch(r".+〔\d{4}〕\d+号", document["doc_number"]), document["doc_number"]
 
     # Seal and distribute finish it.
+    # The custodian seals (用印) with a fresh TOTP code; a plain approve is refused.
     seal = demo.todo_for("custodian", document_id)
-    assert demo.approve("custodian", seal["id"]).status_code == 200
+    assert seal["actions"].count("seal") == 1 and "approve" not in seal["actions"]
+    refused = demo.approve("custodian", seal["id"])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "seal_required"
+    totp = pyotp.TOTP(DEMO_TOTP_SECRET)  # one step ahead: the login used the current one
+    code = totp.generate_otp(totp.timecode(timezone.now()) + 1)
+    sealed = demo.client("custodian").post(
+        f"/api/v1/tasks/{seal['id']}/seal/", {"otp": code}, format="json"
+    )
+    assert sealed.status_code == 200, sealed.content
+    assert sealed.json()["opinion"] == "已用印"
     distribute = demo.todo_for("clerk", document_id)
     assert demo.approve("clerk", distribute["id"]).status_code == 200
     document = demo.client("clerk").get(f"/api/v1/documents/{document_id}/").json()
