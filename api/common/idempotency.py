@@ -36,7 +36,21 @@ def _cache_key(request: Request, key: str) -> str:
 
 
 def _fingerprint(request: Request) -> str:
-    return hashlib.sha256(request.body or b"").hexdigest()
+    """What "the same request" means. JSON: the raw body. Multipart: the form fields and
+    each file's name and content, read in chunks — an upload may be larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE and cannot be read as ``request.body``."""
+    if not (request.content_type or "").startswith("multipart/"):
+        return hashlib.sha256(request.body or b"").hexdigest()
+    digest = hashlib.sha256()
+    for name in sorted(request.POST):
+        digest.update(f"{name}={request.POST.getlist(name)}\x00".encode())
+    for field in sorted(request.FILES):
+        for upload in request.FILES.getlist(field):
+            digest.update(f"{field}:{upload.name}\x00".encode("utf-8", "replace"))
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
 
 
 def idempotent(view_method: Callable) -> Callable:
@@ -50,9 +64,7 @@ def idempotent(view_method: Callable) -> Callable:
         if not KEY_PATTERN.match(key):
             raise ApiError("invalid_idempotency_key")
         cache_key = _cache_key(request, key)
-        # A view may fingerprint its request itself (multipart uploads larger than
-        # DATA_UPLOAD_MAX_MEMORY_SIZE cannot be read as request.body).
-        fingerprint = getattr(self, "idempotency_fingerprint", _fingerprint)(request)
+        fingerprint = _fingerprint(request)
         ttl = settings.GOVDESK_IDEMPOTENCY_TTL_SECONDS
         if not cache.add(cache_key, {"state": IN_PROGRESS, "fp": fingerprint}, ttl):
             stored = cache.get(cache_key)

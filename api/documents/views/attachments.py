@@ -4,7 +4,6 @@ Docs: docs/documents.md#attachments.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.http import FileResponse
@@ -45,18 +44,6 @@ class AttachmentUploadView(generics.GenericAPIView):
 
     parser_classes = [MultiPartParser]
     serializer_class = AttachmentUploadSerializer
-
-    def idempotency_fingerprint(self, request: Request) -> str:
-        """The upload's fingerprint for Idempotency-Key: name and content hash (the raw
-        body is too large to read into memory, see api/common/idempotency.py)."""
-        digest = hashlib.sha256()
-        upload = request.FILES.get("file")
-        if upload is not None:
-            digest.update((upload.name or "").encode("utf-8", "replace") + b"\x00")
-            for chunk in upload.chunks():
-                digest.update(chunk)
-            upload.seek(0)
-        return digest.hexdigest()
 
     @extend_schema(
         tags=["documents"],

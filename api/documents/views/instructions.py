@@ -4,7 +4,6 @@ Docs: docs/instructions.md#endpoints.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.conf import settings
@@ -105,21 +104,6 @@ class InstructionListView(generics.GenericAPIView):
     parser_classes = [JSONParser, MultiPartParser]
     serializer_class = InstructionSerializer
     pagination_class = CursorPagination
-
-    def idempotency_fingerprint(self, request: Request) -> str:
-        """Multipart: fields and the image's hash (the body may exceed the in-memory
-        limit); JSON: the raw body."""
-        if not (request.content_type or "").startswith("multipart/"):
-            return hashlib.sha256(request.body or b"").hexdigest()
-        digest = hashlib.sha256()
-        for name in sorted(request.POST):
-            digest.update(f"{name}={request.POST.getlist(name)}\x00".encode())
-        upload = request.FILES.get("image")
-        if upload is not None:
-            for chunk in upload.chunks():
-                digest.update(chunk)
-            upload.seek(0)
-        return digest.hexdigest()
 
     @extend_schema(
         tags=["documents"],
