@@ -150,6 +150,25 @@ def _refuse_if_locked(keys: list[throttling.LoginKey], username: str, action: st
         raise AccountLocked(remaining)
 
 
+def _require_current_password(
+    user: User, password: str, client: ClientInfo, action: str
+) -> list[throttling.LoginKey]:
+    """A signed-in user re-entering their password: a lock refuses at once, a wrong
+    password counts as a login failure (``password_incorrect``). Returns the keys."""
+    keys = throttling.login_keys(user.username, client.address)
+    _refuse_if_locked(keys, user.username, action)
+    if not _verify_password(user, password, upgrade=False):
+        _count_failure(
+            keys,
+            action=action,
+            username=user.username,
+            user=user,
+            reason="bad_password",
+            error=ApiError("password_incorrect"),
+        )
+    return keys
+
+
 def _count_failure(
     keys: list[throttling.LoginKey],
     *,
@@ -506,18 +525,7 @@ def change_password(
 ) -> PasswordChanged:
     """The signed-in flow: other sessions are revoked; this device gets a new pair
     (the password stamp in its old tokens no longer matches)."""
-    keys = throttling.login_keys(user.username, client.address)
-    action = "auth.password_change_failed"
-    _refuse_if_locked(keys, user.username, action)
-    if not _verify_password(user, old_password, upgrade=False):
-        _count_failure(
-            keys,
-            action=action,
-            username=user.username,
-            user=user,
-            reason="bad_password",
-            error=ApiError("password_incorrect"),
-        )
+    _require_current_password(user, old_password, client, "auth.password_change_failed")
     _validate_new_password(user, old_password, new_password)
     now = timezone.now()
     pair = None
@@ -585,18 +593,8 @@ def totp_disable(user: User, *, password: str, code: str, client: ClientInfo) ->
         raise ApiError("totp_required_by_role", status_code=422)
     if not user.has_totp:
         raise Conflict("totp_not_enabled")
-    keys = throttling.login_keys(user.username, client.address)
     action = "totp.disable_failed"
-    _refuse_if_locked(keys, user.username, action)
-    if not _verify_password(user, password, upgrade=False):
-        _count_failure(
-            keys,
-            action=action,
-            username=user.username,
-            user=user,
-            reason="bad_password",
-            error=ApiError("password_incorrect"),
-        )
+    keys = _require_current_password(user, password, client, action)
     if not _consume_totp(user, code):
         _count_failure(
             keys,
