@@ -58,6 +58,12 @@ INSTALLED_APPS = [
     "api.workdays",
     "api.workflow",
     "api.seals",
+    "api.notify",
+    "api.urging",
+    "api.vpn",
+    "api.exchange",
+    "api.supervision",
+    "api.stats",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,12 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("api.workflow.urls_templates")),
     path("", include("api.workdays.urls")),
     path("", include("api.seals.urls")),
+    path("", include("api.notify.urls")),
+    path("", include("api.urging.urls")),
+    path("", include("api.vpn.urls")),
+    path("", include("api.exchange.urls")),
+    path("", include("api.supervision.urls")),
+    path("", include("api.stats.urls")),
 ]
 
 urlpatterns = [

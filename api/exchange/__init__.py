@@ -1,0 +1,4 @@
+"""Document exchange between units (公文交换): dispatch, sign-for, recall.
+
+Docs: docs/exchange.md.
+"""

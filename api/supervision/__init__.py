@@ -1,0 +1,4 @@
+"""Supervision (督办): owners, milestones, traffic lights, escalation.
+
+Docs: docs/supervision.md.
+"""

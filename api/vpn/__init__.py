@@ -1,0 +1,4 @@
+"""VPN access (远程接入): device enrolment, approval, the gateway's peer list.
+
+Docs: docs/vpn.md.
+"""

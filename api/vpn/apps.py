@@ -1,0 +1,9 @@
+"""App config for api.vpn. Docs: docs/vpn.md."""
+
+from django.apps import AppConfig
+
+
+class VpnConfig(AppConfig):
+    name = "api.vpn"
+    label = "vpn"
+    default_auto_field = "django.db.models.BigAutoField"
