@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck bench lock pwa clean
+.PHONY: demo test lint format typecheck bench lock pwa pwa-if-missing screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@# A venv left half-made by an interrupted run (no working pip) is made again.
@@ -20,13 +20,21 @@ venv: $(STAMP)
 pwa:
 	@if [ -f pwa/package.json ]; then cd pwa && npm ci --no-audit --no-fund && npm run build; fi
 
+# The browser tests (tests/pwa) need a build; `make test` makes one only when there is none.
+pwa-if-missing:
+	@if [ -f pwa/package.json ] && [ ! -f pwa/dist/index.html ]; then $(MAKE) pwa; fi
+
 demo: $(STAMP) pwa
 	$(PY) scripts/demo.py
 
-test: $(STAMP)
+test: $(STAMP) pwa-if-missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+# docs/images/pwa-*.png: the main screens at a phone viewport (docs/pwa.md#screenshots).
+screenshots: $(STAMP) pwa
+	$(PY) -m tests.pwa.screenshots
+
+bench: $(STAMP) pwa
 	$(PY) -m pytest tests/bench -p no:randomly --override-ini="testpaths=tests/bench" -q -s
 
 lint: $(STAMP)

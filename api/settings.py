@@ -41,6 +41,39 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 GOVDESK_ALLOWED_NETWORKS = env.networks("GOVDESK_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 GOVDESK_TRUSTED_PROXIES = env.networks("GOVDESK_TRUSTED_PROXIES", [])
 
+# --- VPN (vpn_gateway/, api/vpn, docs/vpn.md) --------------------------------
+GOVDESK_VPN_POOL = env.str("GOVDESK_VPN_POOL", "10.99.0.0/16")
+GOVDESK_VPN_GATEWAY_ADDRESS = env.str("GOVDESK_VPN_GATEWAY_ADDRESS", "")
+GOVDESK_VPN_ENDPOINT = env.str("GOVDESK_VPN_ENDPOINT", "")
+GOVDESK_VPN_SERVER_PUBLIC_KEY = env.str("GOVDESK_VPN_SERVER_PUBLIC_KEY", "")
+GOVDESK_VPN_CLIENT_ROUTES = env.networks("GOVDESK_VPN_CLIENT_ROUTES", [GOVDESK_VPN_POOL])
+GOVDESK_VPN_DNS = env.list("GOVDESK_VPN_DNS", [])
+GOVDESK_VPN_MAX_DAYS = env.int("GOVDESK_VPN_MAX_DAYS", 365, minimum=1, maximum=3660)
+GOVDESK_VPN_QUARANTINE_DAYS = env.int("GOVDESK_VPN_QUARANTINE_DAYS", 30, minimum=0)
+GOVDESK_VPN_CONNECTED_SECONDS = env.int("GOVDESK_VPN_CONNECTED_SECONDS", 180, minimum=30)
+GOVDESK_VPN_KEEPALIVE_SECONDS = env.int("GOVDESK_VPN_KEEPALIVE_SECONDS", 25, minimum=0)
+GOVDESK_VPN_PEER_CACHE_SECONDS = env.int("GOVDESK_VPN_PEER_CACHE_SECONDS", 30, minimum=0)
+
+
+def _check_vpn_settings() -> None:
+    from vpn_gateway.config import valid_endpoint
+    from vpn_gateway.keys import is_valid_key
+    from vpn_gateway.pool import AddressPool
+
+    try:
+        AddressPool.parse(GOVDESK_VPN_POOL, GOVDESK_VPN_GATEWAY_ADDRESS or None)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"GOVDESK_VPN_POOL / GOVDESK_VPN_GATEWAY_ADDRESS: {exc}"
+        ) from None
+    if GOVDESK_VPN_ENDPOINT and not valid_endpoint(GOVDESK_VPN_ENDPOINT):
+        raise ImproperlyConfigured("GOVDESK_VPN_ENDPOINT must be host:port, e.g. vpn.example:51820")
+    if GOVDESK_VPN_SERVER_PUBLIC_KEY and not is_valid_key(GOVDESK_VPN_SERVER_PUBLIC_KEY):
+        raise ImproperlyConfigured("GOVDESK_VPN_SERVER_PUBLIC_KEY is not a WireGuard public key")
+
+
+_check_vpn_settings()
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -161,6 +194,16 @@ CELERY_BEAT_SCHEDULE = {
     "prune-audit": {"task": "api.audit.tasks.prune_audit_events", "schedule": 24 * 3600.0},
     # A/B delegation: absences starting/ending fire their signal (docs/delegation.md).
     "sweep-absences": {"task": "api.accounts.tasks.sweep_absences", "schedule": 60.0},
+    # Notifications: outbox sweep (due rows, expired leases) and the reminder ladder.
+    "notify-sweep": {"task": "api.notify.tasks.sweep", "schedule": 30.0},
+    "notify-ladder": {"task": "api.notify.tasks.run_ladder", "schedule": 30.0},
+    # Supervision: traffic lights and capped escalation of red items (docs/supervision.md).
+    "supervision-lights": {
+        "task": "api.supervision.tasks.refresh_supervision_lights",
+        "schedule": 300.0,
+    },
+    # Exchange: re-enqueue dispatches whose fan-out never finished (docs/exchange.md).
+    "exchange-requeue-unsent": {"task": "api.exchange.tasks.requeue_unsent", "schedule": 600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
@@ -190,6 +233,23 @@ GOVDESK_TOTP_REQUIRED_ROLES = env.list(
     "GOVDESK_TOTP_REQUIRED_ROLES", ["seal_custodian", "city_it_admin"]
 )
 GOVDESK_TOTP_ISSUER = env.str("GOVDESK_TOTP_ISSUER", "GovDesk")
+# Passkeys (WebAuthn), docs/identity.md#passkeys-webauthn. The RP ID must be a domain
+# (browsers refuse an IP address); every origin's host must be it or a subdomain.
+GOVDESK_WEBAUTHN_RP_ID = env.str("GOVDESK_WEBAUTHN_RP_ID", "localhost").lower()
+GOVDESK_WEBAUTHN_RP_NAME = env.str("GOVDESK_WEBAUTHN_RP_NAME", "协同办公 GovDesk")
+GOVDESK_WEBAUTHN_ORIGINS = env.origins("GOVDESK_WEBAUTHN_ORIGINS", ["http://localhost:8000"])
+if GOVDESK_WEBAUTHN_RP_ID.replace(".", "").isdigit() or ":" in GOVDESK_WEBAUTHN_RP_ID:
+    raise ImproperlyConfigured(
+        f"GOVDESK_WEBAUTHN_RP_ID={GOVDESK_WEBAUTHN_RP_ID!r} is not valid: expected a domain"
+        " name (browsers refuse an IP address as a WebAuthn RP ID)"
+    )
+for _origin in GOVDESK_WEBAUTHN_ORIGINS:
+    _host = _origin.split("://", 1)[1].rsplit(":", 1)[0].lower()
+    if _host != GOVDESK_WEBAUTHN_RP_ID and not _host.endswith("." + GOVDESK_WEBAUTHN_RP_ID):
+        raise ImproperlyConfigured(
+            f"GOVDESK_WEBAUTHN_ORIGINS: {_origin!r} is not on the RP ID"
+            f" {GOVDESK_WEBAUTHN_RP_ID!r} or a subdomain of it"
+        )
 GOVDESK_DEMO_PASSWORD = env.secret("GOVDESK_DEMO_PASSWORD", "GovDesk@2026")
 
 ACCESS_TOKEN_MINUTES = env.int("GOVDESK_ACCESS_TOKEN_MINUTES", 5, minimum=1, maximum=5)
@@ -250,6 +310,10 @@ SPECTACULAR_SETTINGS = {
         "StepKindEnum": "api.workflow.models.StepKind",
         "AssigneeKindEnum": "api.workflow.models.AssigneeKind",
         "CountersignModeEnum": "api.workflow.models.CountersignMode",
+        "NotificationKindEnum": "api.notify.models.Kind",
+        "NotificationUrgencyEnum": "api.notify.models.Urgency",
+        "PushDeviceKindEnum": "api.notify.models.DeviceKind",
+        "SupervisionSourceEnum": "api.supervision.models.Source",
     },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
@@ -323,6 +387,35 @@ STORAGES = {
         )
     },
 }
+# The PWA (docs/pwa.md#build-serving-and-caching): `npm run build` in pwa/ writes
+# GOVDESK_PWA_DIST, which WhiteNoise serves at / (index.html for /). Hashed files under
+# /assets/ are cached forever; index.html, sw.js and the manifest must be revalidated,
+# or a phone would keep an old app shell. No build yet: / is simply not served.
+GOVDESK_PWA_DIST = Path(env.str("GOVDESK_PWA_DIST", str(BASE_DIR / "pwa" / "dist")))
+WHITENOISE_ROOT = str(GOVDESK_PWA_DIST) if GOVDESK_PWA_DIST.is_dir() else None
+WHITENOISE_INDEX_FILE = True
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
+PWA_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' blob: data:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _pwa_headers(headers: dict[str, str], path: str, url: str) -> None:  # a wsgiref Headers
+    if url.startswith(STATIC_URL):
+        return
+    if url.startswith("/assets/"):  # content-hashed by Vite: a new build, new names
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        headers["Cache-Control"] = "no-cache"
+    if url.endswith((".html", "/")):
+        headers["Content-Security-Policy"] = PWA_CONTENT_SECURITY_POLICY
+        headers["X-Frame-Options"] = "DENY"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _pwa_headers
 
 # --- Audit (docs/audit.md) ----------------------------------------------------------
 GOVDESK_AUDIT_RETENTION_DAYS = env.int("GOVDESK_AUDIT_RETENTION_DAYS", 184, minimum=184)
@@ -342,6 +435,119 @@ GOVDESK_CALENDAR_RECHECK_SECONDS = env.int(
     "GOVDESK_CALENDAR_RECHECK_SECONDS", 5, minimum=0, maximum=3600
 )
 GOVDESK_ABSENCE_MAX_DAYS = env.int("GOVDESK_ABSENCE_MAX_DAYS", 90, minimum=1, maximum=366)
+
+# --- Deadline urging 催办 (docs/urging.md#settings) ----------------------------------------
+GOVDESK_URGE_YELLOW_PERCENT = env.int("GOVDESK_URGE_YELLOW_PERCENT", 75, minimum=50, maximum=99)
+GOVDESK_URGE_RED_MAX = env.int("GOVDESK_URGE_RED_MAX", 3, minimum=1, maximum=30)
+GOVDESK_URGE_DAY_START_HOUR = env.int("GOVDESK_URGE_DAY_START_HOUR", 9, minimum=0, maximum=23)
+GOVDESK_URGE_DAY_END_HOUR = env.int("GOVDESK_URGE_DAY_END_HOUR", 18, minimum=1, maximum=24)
+if GOVDESK_URGE_DAY_END_HOUR <= GOVDESK_URGE_DAY_START_HOUR:
+    raise ImproperlyConfigured(
+        "GOVDESK_URGE_DAY_END_HOUR must be later than GOVDESK_URGE_DAY_START_HOUR"
+    )
+GOVDESK_URGE_MANUAL_INTERVAL_MINUTES = env.int(
+    "GOVDESK_URGE_MANUAL_INTERVAL_MINUTES", 30, minimum=1, maximum=24 * 60
+)
+GOVDESK_URGE_SCAN_SECONDS = env.int("GOVDESK_URGE_SCAN_SECONDS", 300, minimum=30, maximum=3600)
+CELERY_BEAT_SCHEDULE["scan-deadlines"] = {
+    "task": "api.urging.tasks.scan_deadlines",
+    "schedule": float(GOVDESK_URGE_SCAN_SECONDS),
+}
+
+# --- Supervision and statistics (docs/supervision.md#settings) --------------------------
+GOVDESK_SUPERVISION_MAX_ESCALATIONS = env.int(
+    "GOVDESK_SUPERVISION_MAX_ESCALATIONS", 3, minimum=0, maximum=20
+)
+GOVDESK_SUPERVISION_ESCALATION_INTERVAL_HOURS = env.int(
+    "GOVDESK_SUPERVISION_ESCALATION_INTERVAL_HOURS", 24, minimum=1, maximum=720
+)
+# Efficiency score = 100 − Σ weight × rate (points; docs/supervision.md#the-score).
+GOVDESK_STATS_WEIGHT_OVERDUE = env.int("GOVDESK_STATS_WEIGHT_OVERDUE", 60, minimum=0, maximum=100)
+GOVDESK_STATS_WEIGHT_RETURN = env.int("GOVDESK_STATS_WEIGHT_RETURN", 20, minimum=0, maximum=100)
+GOVDESK_STATS_WEIGHT_SLOW = env.int("GOVDESK_STATS_WEIGHT_SLOW", 20, minimum=0, maximum=100)
+GOVDESK_STATS_SLOW_HOURS = env.int("GOVDESK_STATS_SLOW_HOURS", 12, minimum=1, maximum=24 * 30)
+if GOVDESK_STATS_WEIGHT_OVERDUE + GOVDESK_STATS_WEIGHT_RETURN + GOVDESK_STATS_WEIGHT_SLOW > 100:
+    raise ImproperlyConfigured(
+        "GOVDESK_STATS_WEIGHT_OVERDUE + GOVDESK_STATS_WEIGHT_RETURN + GOVDESK_STATS_WEIGHT_SLOW "
+        "must not exceed 100 (the score is 100 minus the weighted rates)"
+    )
+
+# --- Notifications: outbox, ladder, providers (docs/notifications.md#configuration) -------
+from api.notify.config import parse_minutes_by_urgency, parse_quiet_hours  # noqa: E402
+
+GOVDESK_NOTIFY_SMS_AFTER_MINUTES = parse_minutes_by_urgency(
+    "GOVDESK_NOTIFY_SMS_AFTER_MINUTES",
+    env.str("GOVDESK_NOTIFY_SMS_AFTER_MINUTES", "very_urgent=5,high=15,normal=60,low=0"),
+)
+GOVDESK_NOTIFY_ESCALATE_BEFORE_MINUTES = env.int(
+    "GOVDESK_NOTIFY_ESCALATE_BEFORE_MINUTES", 120, minimum=0, maximum=7 * 24 * 60
+)
+GOVDESK_NOTIFY_QUIET_HOURS = parse_quiet_hours(
+    "GOVDESK_NOTIFY_QUIET_HOURS", env.str("GOVDESK_NOTIFY_QUIET_HOURS", "22:00-07:00")
+)
+GOVDESK_NOTIFY_LEASE_SECONDS = env.int("GOVDESK_NOTIFY_LEASE_SECONDS", 120, minimum=5, maximum=3600)
+GOVDESK_NOTIFY_MAX_ATTEMPTS = env.int("GOVDESK_NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+GOVDESK_NOTIFY_RETRY_MAX_SECONDS = env.int(
+    "GOVDESK_NOTIFY_RETRY_MAX_SECONDS", 600, minimum=1, maximum=24 * 3600
+)
+GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE = env.str("GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE", "")
+GOVDESK_NOTIFY_FCM_PROJECT_ID = env.str("GOVDESK_NOTIFY_FCM_PROJECT_ID", "")
+GOVDESK_NOTIFY_FCM_URL = env.str("GOVDESK_NOTIFY_FCM_URL", "")
+GOVDESK_NOTIFY_SMS_PROVIDER = env.choice(
+    "GOVDESK_NOTIFY_SMS_PROVIDER", "none", ("none", "aliyun", "tencent")
+)
+GOVDESK_NOTIFY_SMS_KEY_ID = env.str("GOVDESK_NOTIFY_SMS_KEY_ID", "")
+GOVDESK_NOTIFY_SMS_KEY_SECRET = env.secret("GOVDESK_NOTIFY_SMS_KEY_SECRET", "")
+GOVDESK_NOTIFY_SMS_SIGN_NAME = env.str("GOVDESK_NOTIFY_SMS_SIGN_NAME", "")
+GOVDESK_NOTIFY_SMS_TEMPLATE = env.str("GOVDESK_NOTIFY_SMS_TEMPLATE", "")
+GOVDESK_NOTIFY_SMS_TEMPLATE_PARAMS = env.list("GOVDESK_NOTIFY_SMS_TEMPLATE_PARAMS", ["title"])
+GOVDESK_NOTIFY_SMS_APP_ID = env.str("GOVDESK_NOTIFY_SMS_APP_ID", "")
+GOVDESK_NOTIFY_SMS_REGION = env.str("GOVDESK_NOTIFY_SMS_REGION", "")
+GOVDESK_NOTIFY_SMS_ENDPOINT = env.str("GOVDESK_NOTIFY_SMS_ENDPOINT", "")
+GOVDESK_NOTIFY_IM_WEBHOOK_URL = env.secret("GOVDESK_NOTIFY_IM_WEBHOOK_URL", "")
+GOVDESK_NOTIFY_IM_FLAVOR = env.choice("GOVDESK_NOTIFY_IM_FLAVOR", "wecom", ("wecom", "dingtalk"))
+GOVDESK_NOTIFY_IM_SECRET = env.secret("GOVDESK_NOTIFY_IM_SECRET", "")
+
+# --- Web Push and the live channel (docs/notifications.md#web-push, #live-channel-sse) ----
+GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY = env.secret(
+    "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", ""
+)
+GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT = env.str("GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT", "")
+if GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY:
+    from notifications.channels.webpush import load_vapid_private_key
+
+    try:
+        load_vapid_private_key(GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY is not an EC P-256 private key "
+            "(base64url raw, base64 DER or PEM)"
+        ) from _exc
+if GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT and not GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT.startswith(
+    ("mailto:", "https:")
+):
+    raise ImproperlyConfigured(
+        "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)"
+    )
+# gunicorn threads per web worker (the demo launcher and docker/compose.yaml pass it as
+# --threads); an open stream holds one, so at most STREAMS_PER_PROCESS are streams.
+GOVDESK_WEB_THREADS = env.int("GOVDESK_WEB_THREADS", 16, minimum=2, maximum=1000)
+GOVDESK_NOTIFY_STREAMS_PER_PROCESS = env.int(
+    "GOVDESK_NOTIFY_STREAMS_PER_PROCESS",
+    max(1, GOVDESK_WEB_THREADS - 4),
+    minimum=0,
+    maximum=GOVDESK_WEB_THREADS - 1,
+)
+GOVDESK_NOTIFY_STREAM_SECONDS = env.int("GOVDESK_NOTIFY_STREAM_SECONDS", 55, minimum=5, maximum=600)
+GOVDESK_NOTIFY_STREAM_HEARTBEAT_SECONDS = env.int(
+    "GOVDESK_NOTIFY_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=120
+)
+GOVDESK_NOTIFY_STREAM_POLL_MS = env.int(
+    "GOVDESK_NOTIFY_STREAM_POLL_MS", 500, minimum=50, maximum=10_000
+)
+GOVDESK_NOTIFY_STREAM_TICKET_SECONDS = env.int(
+    "GOVDESK_NOTIFY_STREAM_TICKET_SECONDS", 60, minimum=5, maximum=300
+)
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,10 +6,15 @@ Docs: README.md ("Run the demo") and docs/operations.md#the-demo-launcher.
 It prepares an embedded deployment under ``var/`` (``GOVDESK_VAR_DIR``): SQLite
 database, kombu ``filesystem://`` broker folders, collected static files. Then it runs
 ``manage.py migrate``, ``manage.py seed_demo`` (idempotent) and ``manage.py
-collectstatic`` and starts three supervised processes, each in its own process group:
+collectstatic`` and starts four supervised processes, each in its own process group:
 
+* ``fakes``  the loopback provider fakes (``python -m notifications.fakes serve``:
+             FCM, Aliyun/Tencent SMS, DingTalk robot, Web Push receiver) on
+             127.0.0.1:${GOVDESK_FAKES_PORT:-a free port}; web, worker and beat are
+             pointed at them (docs/notifications.md#demo-fakes),
 * ``web``    gunicorn serving ``api.wsgi`` on 127.0.0.1:${GOVDESK_PORT:-8000}
-             (``GOVDESK_BIND_HOST`` binds elsewhere),
+             (``GOVDESK_BIND_HOST`` binds elsewhere), ``GOVDESK_WEB_THREADS`` threads
+             per worker (an open live stream holds one),
 * ``worker`` a real Celery worker (``celery -A api worker``) on the filesystem broker,
 * ``beat``   Celery beat, its schedule file under ``var/``.
 
@@ -61,7 +66,14 @@ REQUIRED_ACCOUNTS = (
 # embedded ones unless --keep-env is given.
 EXTERNAL_SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")
 
-_COLOURS = {"setup": "36", "web": "32", "worker": "35", "beat": "34", "demo": "1;33"}
+_COLOURS = {
+    "setup": "36", "fakes": "33", "web": "32", "worker": "35", "beat": "34", "demo": "1;33",
+}  # fmt: skip
+# The demo's SMS rung: minutes until an unread notification goes to SMS (the fake).
+DEMO_SMS_AFTER_MINUTES = "very_urgent=1,high=1,normal=1,low=0"
+DEMO_SMS_SIGN_NAME = "新城市政务"
+DEMO_SMS_TEMPLATE = "SMS_DEMO0001"
+DEMO_VAPID_SUBJECT = "mailto:it@xincheng.gov.example"
 
 
 class DemoError(Exception):
@@ -294,6 +306,52 @@ def load_settings(env: Mapping[str, str]):
         os.environ.update(saved)
 
 
+def free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fakes_port(raw: str | None) -> int:
+    """GOVDESK_FAKES_PORT, or a free loopback port for this run."""
+    if raw is None or raw.strip() == "":
+        return free_loopback_port()
+    try:
+        return parse_port(raw)
+    except DemoError:
+        raise DemoError(f"GOVDESK_FAKES_PORT={raw!r} is not a port number (1-65535)") from None
+
+
+def fakes_environment(fakes_dir: Path, port: int, base: Mapping[str, str]) -> dict[str, str]:
+    """Points every channel of web, worker and beat at the fakes (written by
+    ``python -m notifications.fakes init``). The SMS delay keeps a value the caller
+    set; everything else is pinned so the demo never talks to a real provider."""
+    url = f"http://127.0.0.1:{port}/"
+    cred = json.loads((fakes_dir / "credentials.json").read_text("utf-8"))
+    env = {
+        "GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE": str(fakes_dir / "fcm-service-account.json"),
+        "GOVDESK_NOTIFY_FCM_PROJECT_ID": "",
+        "GOVDESK_NOTIFY_FCM_URL": url + "fcm/v1/projects/{project_id}/messages:send",
+        "GOVDESK_NOTIFY_SMS_PROVIDER": "aliyun",
+        "GOVDESK_NOTIFY_SMS_KEY_ID": cred["aliyun"]["access_key_id"],
+        "GOVDESK_NOTIFY_SMS_KEY_SECRET": cred["aliyun"]["access_key_secret"],
+        "GOVDESK_NOTIFY_SMS_SIGN_NAME": DEMO_SMS_SIGN_NAME,
+        "GOVDESK_NOTIFY_SMS_TEMPLATE": DEMO_SMS_TEMPLATE,
+        "GOVDESK_NOTIFY_SMS_ENDPOINT": url + "aliyun/",
+        "GOVDESK_NOTIFY_IM_WEBHOOK_URL": url + "dingtalk/robot/send?access_token=demo",
+        "GOVDESK_NOTIFY_IM_FLAVOR": "dingtalk",
+        "GOVDESK_NOTIFY_IM_SECRET": cred["dingtalk"]["secret"],
+        "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY": (
+            (fakes_dir / "vapid-private-key.txt").read_text("utf-8").strip()
+        ),
+        "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT": DEMO_VAPID_SUBJECT,
+        "GOVDESK_NOTIFY_SMS_AFTER_MINUTES": (
+            base.get("GOVDESK_NOTIFY_SMS_AFTER_MINUTES") or DEMO_SMS_AFTER_MINUTES
+        ),
+    }
+    return env
+
+
 def check_port_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -442,7 +500,7 @@ def _python_for_humans() -> str:
         return str(python)
 
 
-def banner(base_url: str, password: str, password_from_env: bool) -> str:
+def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str = "") -> str:
     from api.accounts.demo_city import DEMO_TOTP_SECRET
 
     accounts = demo_accounts()
@@ -463,6 +521,14 @@ def banner(base_url: str, password: str, password_from_env: bool) -> str:
             f"  API docs    {base_url}{DOCS_PATH}",
             f"  Health      {base_url}{HEALTH_PATH}",
             f"  Log in      POST {base_url}/api/v1/auth/token/ {{username, password}}",
+            *(
+                [
+                    f"  Fakes       {fakes_url}_received  (push and SMS that arrived; "
+                    "check: scripts/demo_notify.py)"
+                ]
+                if fakes_url
+                else []
+            ),
             "",
             f"Demo accounts — password {password} ({source} replaces it):",
             *rows,
@@ -473,21 +539,36 @@ def banner(base_url: str, password: str, password_from_env: bool) -> str:
             "Accounts keep the password they were created with; "
             "`manage.py seed_demo --reset-passwords` sets the demo password again.",
             "",
-            "Press Ctrl-C to stop the web server, the worker and beat.",
+            "Press Ctrl-C to stop the web server, the worker, beat and the fakes.",
             "",
         ]
     )
 
 
-def build_commands(python: str, settings, host: str, port: int) -> list[tuple[str, list[str]]]:
+def build_commands(
+    python: str, settings, host: str, port: int, fakes: tuple[Path, int] | None = None
+) -> list[tuple[str, list[str]]]:
     schedule = str(settings.CELERY_BEAT_SCHEDULE_FILENAME)
+    fakes_command = (
+        [
+            (
+                "fakes",
+                [python, "-m", "notifications.fakes", "serve", "--dir", str(fakes[0]),
+                 "--port", str(fakes[1])],
+            )
+        ]
+        if fakes is not None
+        else []
+    )  # fmt: skip
     return [
+        *fakes_command,
         (
             "web",
             [
                 python, "-m", "gunicorn", "api.wsgi:application",
                 "--bind", bind_address(host, port),
-                "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+                "--workers", "2", "--worker-class", "gthread",
+                "--threads", str(settings.GOVDESK_WEB_THREADS),
                 "--timeout", "60", "--graceful-timeout", "10",
                 "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket",
             ],
@@ -551,12 +632,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             folder.mkdir(parents=True, exist_ok=True)
         check_port_free(host, port)
+        fakes_at = fakes_port(os.environ.get("GOVDESK_FAKES_PORT"))
+        check_port_free("127.0.0.1", fakes_at)
         console.say(f"GovDesk demo: data in {var_dir}, mode development")
         if host not in ("127.0.0.1", "localhost", "::1"):
             console.say(
                 f"binding {host}: other machines can connect only from "
                 "GOVDESK_ALLOWED_NETWORKS with a Host in ALLOWED_HOSTS (docs/operations.md)"
             )
+        # The provider fakes' keys (FCM service account, SMS keys, VAPID pair), kept
+        # under var/ between runs and re-pointed at this run's port.
+        fakes_dir = var_dir / "fakes"
+        run_step(
+            console,
+            [python, "-m", "notifications.fakes", "init", "--dir", str(fakes_dir),
+             "--port", str(fakes_at)],
+            env,
+        )  # fmt: skip
+        env.update(fakes_environment(fakes_dir, fakes_at, env))
         manage = [python, str(BASE_DIR / "manage.py")]
         # collectstatic needs no database: it runs alongside migrate and seed_demo.
         static = BackgroundStep(
@@ -572,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             static.abandon()
 
         supervisor.install_signal_handlers()
-        for name, command in build_commands(python, settings, host, port):
+        for name, command in build_commands(python, settings, host, port, (fakes_dir, fakes_at)):
             supervisor.start(name, command, env)
         supervisor.relay()
 
@@ -583,6 +676,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 base_url,
                 str(settings.GOVDESK_DEMO_PASSWORD),
                 bool(env.get("GOVDESK_DEMO_PASSWORD")),
+                f"http://127.0.0.1:{fakes_at}/",
             )
         )
         gone = supervisor.wait()

@@ -1,4 +1,5 @@
-"""VPN gateway: network zones, WireGuard peers, gateway agent. Docs: docs/network-zones.md.
+"""VPN gateway: network zones, WireGuard keys, pool, configs, the peer list and the
+gateway agent. Docs: docs/vpn.md and docs/network-zones.md.
 
 Plain Python: never imports Django or ``api`` (ruff's banned-api rule in ruff.toml).
 """

@@ -70,7 +70,34 @@ class SessionJWTAuthentication(JWTAuthentication):
             session = user.govdesk_session  # type: ignore[attr-defined]
             # Exposed for permissions (MFA set-up gate) and for session views.
             request._request.govdesk_session = session
+            check_vpn_peer(request, user)
         return result
+
+
+def check_vpn_peer(request, user) -> None:
+    """Key lending (docs/vpn.md#key-lending): a request from a VPN address carries
+    the token of the device's owner, or it is refused (403 ``vpn_peer_mismatch``) and
+    audited. NetworkZoneMiddleware put the address's device on ``vpn_peer``."""
+    peer = getattr(request._request, "vpn_peer", None)
+    if peer is None or peer.user_id == user.pk:
+        return
+    from api.audit.recorder import record_denied
+    from api.common.errors import Forbidden
+
+    record_denied(
+        "vpn.peer_mismatch",
+        actor=user,
+        object_type="vpn.vpndevice",
+        object_id=peer.device_id,
+        detail={
+            "reason": "token_of_another_user",
+            "address": peer.address,
+            "device_id": peer.device_id,
+            "device_owner_id": peer.user_id,
+            "path": request._request.path[:200],
+        },
+    )
+    raise Forbidden("vpn_peer_mismatch")
 
 
 def password_stamp(user: User) -> str:

@@ -107,6 +107,15 @@ DEMO_ACCOUNTS: tuple[AccountSpec, ...] = (
     A("yc_admin", "胡斌", "XC-YC-OFF", "系统管理员", (("unit_admin", "XC-YC"), ("staff", None))),
     A("yc_clerk", "高燕", "XC-YC-OFF", "收发文员", (("clerk", None), ("staff", None))),
     A("gx_admin", "罗鹏", "XC-GX-OFF", "系统管理员", (("unit_admin", "XC-GX"), ("staff", None))),
+    # Clerks (收发文员) of the exchange's demo recipients (docs/exchange.md#demo).
+    A("cz_clerk", "陈静", "XC-CZ", "收发文员", (("clerk", None), ("staff", None))),
+    A("jy_clerk", "许婷", "XC-JY", "收发文员", (("clerk", None), ("staff", None))),
+    A("ga_clerk", "韩雪", "XC-GA", "收发文员", (("clerk", None), ("staff", None))),
+    A("zr_clerk", "冯琳", "XC-ZR", "收发文员", (("clerk", None), ("staff", None))),
+    A("wj_clerk", "邓慧", "XC-WJ", "收发文员", (("clerk", None), ("staff", None))),
+    A("jw_clerk", "曹颖", "XC-JW", "收发文员", (("clerk", None), ("staff", None))),
+    A("sj_clerk", "彭丽", "XC-SJ", "收发文员", (("clerk", None), ("staff", None))),
+    A("gx_clerk", "曾琪", "XC-GX-OFF", "收发文员", (("clerk", None), ("staff", None))),
 )
 del A
 

@@ -247,6 +247,38 @@ class UserSession(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
+class Passkey(models.Model):
+    """A WebAuthn credential (passkey) of a user: a platform authenticator (the phone's
+    fingerprint or face unlock) or a security key. Docs: docs/identity.md#passkeys-webauthn.
+
+    Only the public key is stored; ``sign_count`` is the authenticator's counter at the
+    last use (a counter that goes backwards means a cloned authenticator: refused).
+    ``user_handle`` is the WebAuthn user.id given at registration (random, not the
+    database id), returned by discoverable-credential sign-in and checked there."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    # base64url of the raw credential id (≤ 1023 bytes by the spec): the form the
+    # browser sends as ``id``, so a sign-in looks the credential up as it comes.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField(help_text="COSE_Key of the credential")
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    aaguid = models.CharField(max_length=36, blank=True)
+    user_handle = models.BinaryField(max_length=64)
+    backup_eligible = models.BooleanField(default=False)
+    backed_up = models.BooleanField(default=False)
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="passkey_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.name}"
+
+
 class LoginThrottle(models.Model):
     """Failure counter per login key (a username, existing or not, or a source
     address). Kept in the database so every process of a deployment sees it."""

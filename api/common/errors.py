@@ -55,6 +55,30 @@ MESSAGES: dict[str, Msg] = {
         "您的角色要求启用动态验证码，不能停用。",
         "Your role requires a one-time-code factor; it cannot be disabled.",
     ),
+    # Passkeys (docs/identity.md#passkeys-webauthn)
+    "passkey_invalid": Msg(
+        "通行密钥验证失败，请重试。", "The passkey could not be verified; try again."
+    ),
+    "passkey_registration_failed": Msg(
+        "通行密钥登记失败，请重新发起。",
+        "The passkey could not be registered; start again.",
+    ),
+    "passkey_already_registered": Msg(
+        "该通行密钥已经登记。", "This passkey is already registered."
+    ),
+    "passkey_limit_reached": Msg(
+        "通行密钥数量已达上限，请先删除不用的。",
+        "You have the most passkeys allowed; delete one you no longer use.",
+    ),
+    "no_passkey": Msg("您还没有登记通行密钥。", "You have not registered a passkey."),
+    "reauthentication_required": Msg(
+        "请输入当前密码或使用通行密钥确认。",
+        "Confirm with your current password or a passkey.",
+    ),
+    "step_up_failed": Msg(
+        "通行密钥确认失败，审批未记录，请重试。",
+        "The passkey confirmation failed; nothing was recorded. Try again.",
+    ),
     "permission_denied": Msg("无权执行此操作。", "You do not have permission to do this."),
     "network_not_allowed": Msg(
         "请从政务内网或 VPN 访问。", "Access is allowed only from the intranet or the VPN."
@@ -159,6 +183,11 @@ MESSAGES: dict[str, Msg] = {
     "not_numbered": Msg("该公文没有发文字号。", "This document has no document number."),
     # Workflow (docs/workflow.md#refusal-codes)
     "task_not_open": Msg("该待办已处理或已不在您这里。", "This task is no longer open."),
+    "urge_not_allowed": Msg(
+        "只有发送人、拟稿人或督查人员可以催办。",
+        "Only the sender, the drafter or a supervisor may urge this task.",
+    ),
+    "urge_too_soon": Msg("刚刚催办过，请稍后再催。", "You urged this task recently; try later."),
     "not_your_task": Msg("这不是您的待办。", "This task is not yours to act on."),
     "not_batchable": Msg("该步骤不允许批量处理。", "This step cannot be approved in a batch."),
     "batch_too_large": Msg(
@@ -261,6 +290,105 @@ MESSAGES: dict[str, Msg] = {
     "seal_image_too_many_pixels": Msg("印章图像尺寸过大。", "The seal image has too many pixels."),
     "seal_image_invalid": Msg("印章图像已损坏或无法读取。", "The seal image cannot be read."),
     "seal_image_blank": Msg("印章图像中没有印迹。", "The seal image shows no seal."),
+    # Supervision and statistics (docs/supervision.md#codes)
+    "supervision_closed": Msg("该督办事项已办结，不能再操作。", "This supervised item is closed."),
+    # Exchange (docs/exchange.md#errors)
+    "document_not_sealed": Msg(
+        "公文尚未用印，不能分发。", "The document has not been sealed; it cannot be dispatched."
+    ),
+    "document_not_outgoing": Msg(
+        "只有发文才能分发。", "Only outgoing documents can be dispatched."
+    ),
+    "already_dispatched": Msg("该公文已分发过。", "This document has already been dispatched."),
+    "not_dispatched": Msg("该公文尚未分发。", "This document has not been dispatched."),
+    "unit_not_found": Msg("收文单位不存在。", "A recipient unit does not exist."),
+    "unit_not_exchange_enabled": Msg(
+        "该单位未开通公文交换或已停用。",
+        "A recipient unit does not take part in the exchange or is inactive.",
+    ),
+    "recipient_duplicated": Msg(
+        "同一单位不能既是主送又是抄送。", "A unit cannot be both a main and a copy recipient."
+    ),
+    "own_unit_recipient": Msg(
+        "不能分发给本单位。", "A document cannot be dispatched to its own unit."
+    ),
+    "group_not_found": Msg("交换分组不存在。", "An exchange group does not exist."),
+    "group_name_taken": Msg("已有同名的交换分组。", "An exchange group with this name exists."),
+    "already_signed_for": Msg("该来文已签收。", "This document has already been signed for."),
+    "receipt_not_pending": Msg(
+        "该来文已退回或已撤回，不能再处理。",
+        "This document was returned or recalled; it can no longer be handled.",
+    ),
+    "no_incoming_template": Msg(
+        "本单位没有可用的收文流程，公文已登记，请稍后手动送办。",
+        "The unit has no usable incoming workflow; the document is registered — submit it later.",
+    ),
+    # Notifications (docs/notifications.md#devices)
+    "push_token_invalid": Msg(
+        "推送令牌格式不正确。", "The push token is not a valid FCM registration token."
+    ),
+    "push_subscription_invalid": Msg(
+        "Web Push 订阅格式不正确（需要 endpoint 与 keys.p256dh、keys.auth）。",
+        "The Web Push subscription is not valid (endpoint, keys.p256dh and keys.auth).",
+    ),
+    "push_endpoint_not_allowed": Msg(
+        "推送地址必须是 https 地址。", "The push endpoint must be an https URL."
+    ),
+    "push_keys_invalid": Msg(
+        "Web Push 密钥长度或编码不正确。",
+        "The Web Push keys are not base64url values of the right length.",
+    ),
+    # Live channel and Web Push (docs/notifications.md#live-channel-sse)
+    "stream_ticket_invalid": Msg(
+        "实时推送票据无效、已使用或已过期，请重新获取。",
+        "The stream ticket is invalid, used or expired; get a new one.",
+    ),
+    "stream_last_event_id_invalid": Msg(
+        "Last-Event-ID 必须是通知编号（非负整数）。",
+        "Last-Event-ID must be a notification id (a non-negative integer).",
+    ),
+    "stream_capacity": Msg(
+        "实时推送连接已满，请稍后重试（期间可刷新通知列表）。",
+        "Too many live streams are open; retry later (poll the list meanwhile).",
+    ),
+    "webpush_not_configured": Msg(
+        "Web Push 尚未配置（VAPID 密钥），请联系市信息化管理员。",
+        "Web Push is not configured (VAPID key); ask the city IT admin.",
+    ),
+    # VPN access (docs/vpn.md#error-codes)
+    "vpn_config_already_fetched": Msg(
+        "该设备的 VPN 配置已下载过，不能再次获取；如遗失请吊销后重新申请。",
+        "This device's VPN configuration was already fetched; revoke it and request again.",
+    ),
+    "vpn_not_approved": Msg("该 VPN 接入申请尚未批准。", "This VPN access is not approved."),
+    "vpn_not_pending": Msg(
+        "该 VPN 接入申请已处理。", "This VPN access request was already decided."
+    ),
+    "vpn_already_revoked": Msg("该设备的 VPN 接入已吊销。", "This device's VPN access is revoked."),
+    "vpn_expired": Msg("该设备的 VPN 接入已过期。", "This device's VPN access has expired."),
+    "vpn_not_configured": Msg(
+        "VPN 网关尚未配置（接入地址或公钥），请联系市信息化管理员。",
+        "The VPN gateway is not configured (endpoint or key); ask the city IT admin.",
+    ),
+    "vpn_key_in_use": Msg(
+        "该公钥已登记过，请在设备上重新生成密钥。",
+        "This public key is already enrolled; generate a new key on the device.",
+    ),
+    "vpn_pool_exhausted": Msg(
+        "VPN 地址池已用完，请联系市信息化管理员。",
+        "The VPN address pool is exhausted; ask the city IT admin.",
+    ),
+    "vpn_peer_mismatch": Msg(
+        "该 VPN 设备不属于当前登录用户，访问已拒绝并记录。",
+        "This VPN device belongs to someone else; the request was refused and recorded.",
+    ),
+    "vpn_peer_unknown": Msg(
+        "该 VPN 地址没有有效的设备授权。",
+        "No approved device holds this VPN address.",
+    ),
+    "agent_credential_invalid": Msg(
+        "网关代理凭据无效或已吊销。", "The gateway agent credential is invalid or revoked."
+    ),
     "throttled": Msg("请求过于频繁，请稍后再试。", "Too many requests; slow down."),
     "server_error": Msg("服务器内部错误，已记录。", "Internal server error; it has been logged."),
 }

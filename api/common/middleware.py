@@ -20,6 +20,9 @@ from vpn_gateway.zones import NetworkZonePolicy, cached_policy
 
 logger = logging.getLogger(__name__)
 
+# Refusal reason: a pool address that no live VPN device holds (docs/vpn.md#key-lending).
+VPN_PEER_UNKNOWN = "vpn_peer_unknown"
+
 Handler = Callable[[HttpRequest], HttpResponse]
 # A plain decimal number of at most 18 digits (a larger one is an attack, not a body).
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
@@ -66,7 +69,24 @@ class NetworkZoneMiddleware:
         if not decision.allowed:
             self._record_refusal(request, decision.reason, client, peer, forwarded_for)
             return error_response(403, "network_not_allowed")
+        # A VPN pool address is attributed to the device holding it (docs/vpn.md#key-lending);
+        # the JWT authentication then refuses a token of anyone but the device's owner.
+        request.vpn_peer = None  # type: ignore[attr-defined]
+        if client is not None and self._vpn_in_pool(client):
+            from api.vpn.peers import peer_for_address
+
+            vpn_peer = peer_for_address(client)
+            if vpn_peer is None:
+                self._record_refusal(request, VPN_PEER_UNKNOWN, client, peer, forwarded_for)
+                return error_response(403, "vpn_peer_unknown")
+            request.vpn_peer = vpn_peer  # type: ignore[attr-defined]
         return self.get_response(request)
+
+    @staticmethod
+    def _vpn_in_pool(client: str) -> bool:
+        from api.vpn.peers import in_pool
+
+        return in_pool(client)
 
     @staticmethod
     def _record_refusal(

@@ -311,13 +311,30 @@ def _participants(steps: list[dict], given: dict[str, Any], document: Any) -> di
 # --- approve and acknowledge ----------------------------------------------------------------
 
 
-def approve(task_id: int, actor: User, opinion: str = "") -> Task:
+def approve(
+    task_id: int,
+    actor: User,
+    opinion: str = "",
+    *,
+    confirm: Callable[[Task], str] | None = None,
+) -> Task:
     """Agree (同意) — one tap: an empty opinion takes the step's standard opinion. On a
-    circulation step this is the read acknowledgement."""
-    return _approve(task_id, actor, opinion, batch=False)
+    circulation step this is the read acknowledgement.
+
+    ``confirm`` is a step-up check (api/accounts/actions/passkeys.py): it runs inside
+    this transaction after the locks and the other refusals, raises to refuse (the
+    approval rolls back) and returns how the actor confirmed (``Task.confirmed_with``)."""
+    return _approve(task_id, actor, opinion, batch=False, confirm=confirm)
 
 
-def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
+def _approve(
+    task_id: int,
+    actor: User,
+    opinion: str,
+    *,
+    batch: bool,
+    confirm: Callable[[Task], str] | None = None,
+) -> Task:
     text = _opinion(opinion)
 
     def work(task: Task, instance: WorkflowInstance, ctx: Ctx) -> Task:
@@ -326,6 +343,9 @@ def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
             raise _refuse("not_batchable")
         if task.step_kind == StepKind.SEAL:  # sealed only through seal_step (用印)
             raise Conflict("seal_required")
+        if confirm is not None:
+            task.confirmed_with = confirm(task)
+            task.save(update_fields=["confirmed_with"])
         if task.step_kind == StepKind.CIRCULATE:
             return _acknowledge(task, instance, ctx, text)
         step = instance.step(task.step_order) or {}
@@ -339,11 +359,16 @@ def _approve(task_id: int, actor: User, opinion: str, *, batch: bool) -> Task:
             action="approve",
             opinion=text or step.get("standard_opinion") or "",
         )
-        _audit(ctx, "task.approved", task, **task.detail)
+        _audit(ctx, "task.approved", task, **task.detail, **_confirmation(task))
         rules.remember_round(instance, engine.after_done(instance, task, ctx))
         return task
 
     return _on_task("task.approve", task_id, actor, work, with_round=True)
+
+
+def _confirmation(task: Task) -> dict[str, str]:
+    """The audit detail's note of a step-up (absent when there was none)."""
+    return {"confirmed_with": task.confirmed_with} if task.confirmed_with else {}
 
 
 def seal_step(
@@ -389,7 +414,7 @@ def _acknowledge(task: Task, instance: WorkflowInstance, ctx: Ctx, text: str) ->
         action="acknowledge",
         opinion=text or step.get("standard_opinion") or "已阅",
     )
-    _audit(ctx, "task.acknowledged", task)
+    _audit(ctx, "task.acknowledged", task, **_confirmation(task))
     engine.after_done(instance, task, ctx)
     return task
 

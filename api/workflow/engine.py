@@ -51,7 +51,10 @@ class Ctx:
 
     def flush(self) -> None:
         from api.audit.recorder import record
+        from api.notify.workflow import notify_tasks_opened
 
+        if self.opened:  # in this transaction, before the audit lock (docs/notifications.md)
+            notify_tasks_opened(list(self.opened), self.now)
         for action, kwargs in self.events:
             record(action, **kwargs)
         self.events.clear()

@@ -250,7 +250,9 @@ class Task(models.Model):
     )
     action = models.CharField(max_length=30, blank=True)
     opinion = models.TextField(blank=True)
-    confirmed_by = models.CharField(max_length=20, blank=True)
+    # How the actor confirmed the action beyond the session token: "passkey" when a
+    # WebAuthn assertion with user verification was checked (step-up); "" otherwise.
+    confirmed_with = models.CharField(max_length=20, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     batchable = models.BooleanField(default=False)
     urgency = models.CharField(max_length=12, default="normal")

@@ -111,6 +111,7 @@ def trail(document: Any) -> list[dict[str, Any]]:
             "due_at": task.due_at,
             "acted_at": task.acted_at,
             "working_seconds": task.working_seconds,
+            "confirmed_with": task.confirmed_with,
             "detail": task.detail,
         }
         for task in tasks

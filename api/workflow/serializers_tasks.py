@@ -54,6 +54,11 @@ class TaskItemFields(serializers.Serializer):
     received_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
     overdue = serializers.BooleanField()
+    deadline_light = serializers.ChoiceField(
+        choices=["none", "green", "yellow", "red"],
+        help_text="none: not open or no deadline; yellow: ≥75 % of the allowed working "
+        "time used; red: past due (docs/urging.md#lights)",
+    )
     unread = serializers.BooleanField()
 
     def get_fields(self):
@@ -78,12 +83,19 @@ class TaskPageSerializer(serializers.Serializer):
     results = TaskItemSerializer(many=True)
 
 
+CONFIRMED_WITH_HELP = (
+    '"passkey" when the action was confirmed by a WebAuthn step-up (user verification '
+    "checked by the server); empty otherwise (docs/workflow.md#step-up-with-a-passkey)"
+)
+
+
 class TaskResultSerializer(TaskItemSerializer):
     """A task after an action: the item plus what was done."""
 
     action = serializers.CharField(help_text="approve, return, transfer, … ('' if none)")
     opinion = serializers.CharField()
     acted_at = serializers.DateTimeField(allow_null=True)
+    confirmed_with = serializers.CharField(allow_blank=True, help_text=CONFIRMED_WITH_HELP)
 
 
 class TaskAllowedActionSerializer(serializers.Serializer):
@@ -146,6 +158,7 @@ class TrailEntrySerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True)
     acted_at = serializers.DateTimeField(allow_null=True)
     working_seconds = serializers.IntegerField(allow_null=True)
+    confirmed_with = serializers.CharField(allow_blank=True, help_text=CONFIRMED_WITH_HELP)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -162,6 +175,7 @@ class TaskDetailSerializer(TaskItemFields):
     action = serializers.CharField()
     opinion = serializers.CharField()
     acted_at = serializers.DateTimeField(allow_null=True)
+    confirmed_with = serializers.CharField(allow_blank=True, help_text=CONFIRMED_WITH_HELP)
     batchable = serializers.BooleanField()
     document = TaskDocumentSerializer()
     attachments = TaskAttachmentSerializer(many=True)
@@ -202,12 +216,25 @@ class WorkflowInstanceRefSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- writes
 
 
+class WebAuthnAssertionSerializer(StrictSerializer):
+    """A passkey step-up: the challenge of ``tasks/{id}/step-up-options/`` and the
+    browser's ``credential.toJSON()`` (AuthenticationResponseJSON)."""
+
+    challenge_id = serializers.CharField(max_length=64)
+    credential = serializers.DictField(help_text="AuthenticationResponseJSON")
+
+
 class TaskApproveSerializer(StrictSerializer):
     opinion = serializers.CharField(
         required=False,
         allow_blank=True,
         max_length=OPINION_MAX,
         help_text="optional; empty → the step's standard opinion (同意, 已阅 …)",
+    )
+    webauthn = WebAuthnAssertionSerializer(
+        required=False,
+        help_text="optional passkey step-up; verified before anything is recorded "
+        "(403 step_up_failed otherwise)",
     )
 
 

@@ -26,6 +26,8 @@ from api.common.errors import ApiError, message_for
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.schema import ERR_400, ERR_404, ERR_422, error_response, errors
+from api.notify.actions import mark_task_read as mark_task_notifications_read
+from api.urging.lights import deadline_light
 from api.workflow import actions, rules, selectors
 from api.workflow.models import InstanceState, Task
 from api.workflow.pagination_tasks import DONE_KEY, TODO_KEY, KeysetPagination
@@ -79,6 +81,8 @@ LIST_FIELDS = (
     "state",
     "received_at",
     "due_at",
+    "paused_at",  # the deadline light (api.urging.lights) stops the clock while paused
+    "paused_seconds",
     "acted_at",
     "read_at",
     "batchable",
@@ -133,6 +137,7 @@ def task_item(task: Any, allowed: dict[str, dict] | None = None) -> dict[str, An
         "received_at": iso(task.received_at),
         "due_at": iso(task.due_at),
         "overdue": task.is_overdue,
+        "deadline_light": deadline_light(task, timezone.now()),
         "unread": task.read_at is None,
     }
     if allowed is not None:
@@ -189,7 +194,14 @@ def _same_or_reload(task: Any, pk: int, user: User) -> Any:
 
 def task_result(task: Any, user: User) -> dict[str, Any]:
     item = task_item(task, selectors.allowed_actions(task, user))
-    item.update({"action": task.action, "opinion": task.opinion, "acted_at": task.acted_at})
+    item.update(
+        {
+            "action": task.action,
+            "opinion": task.opinion,
+            "acted_at": task.acted_at,
+            "confirmed_with": task.confirmed_with,
+        }
+    )
     return item
 
 
@@ -209,6 +221,7 @@ ITEM_EXAMPLE = {
     "received_at": "2026-11-24T09:12:03.114512+08:00",
     "due_at": "2026-11-27T09:12:03.114512+08:00",
     "overdue": False,
+    "deadline_light": "green",
     "unread": True,
     "actions": ["approve", "return", "transfer", "add_countersigner"],
 }
@@ -274,6 +287,7 @@ class TaskDetailView(APIView):
         user = _user(request)
         task = selectors.task_or_404(user, pk)
         actions.mark_read(task.pk, user)
+        mark_task_notifications_read(user, task.pk)  # stops their ladder (docs/notifications.md)
         document = task.document
         item = task_item(task)
         item.update(
@@ -281,6 +295,7 @@ class TaskDetailView(APIView):
                 "action": task.action,
                 "opinion": task.opinion,
                 "acted_at": task.acted_at,
+                "confirmed_with": task.confirmed_with,
                 "batchable": task.batchable,
                 "document": {
                     **item["document"],
@@ -330,11 +345,18 @@ class ApproveView(APIView):
         description=(
             "The body is optional. Empty (or `{}`), the step's standard opinion (同意, "
             "已阅 …) is recorded. Send `Idempotency-Key` so a double tap or an offline "
-            "replay approves once."
+            "replay approves once. With `webauthn` (a passkey assertion for the challenge "
+            "of `step-up-options`) the server verifies it first and the task records "
+            "`confirmed_with: passkey`; a wrong, expired or reused one is 403 "
+            "`step_up_failed` and nothing is recorded."
         ),
         parameters=[IDEMPOTENCY_HEADER],
         request=TaskApproveSerializer,
-        responses={200: TaskResultSerializer, **ACTION_ERRORS},
+        responses={
+            200: TaskResultSerializer,
+            **ACTION_ERRORS,
+            403: error_response("step_up_failed — the passkey step-up did not verify"),
+        },
         examples=[
             OpenApiExample("One tap (empty body)", value=None, request_only=True),
             OpenApiExample(
@@ -346,7 +368,19 @@ class ApproveView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(TaskApproveSerializer, request)
         user = _user(request)
-        task = actions.approve(pk, user, opinion=data.get("opinion", ""))
+        if "webauthn" in data:  # passkey step-up: verified before anything is recorded
+            from api.accounts.actions.passkeys import approve_confirmed
+            from api.accounts.authentication import current_session
+
+            task = approve_confirmed(
+                pk,
+                user,
+                current_session(request),
+                opinion=data.get("opinion", ""),
+                assertion=dict(data["webauthn"]),
+            )
+        else:
+            task = actions.approve(pk, user, opinion=data.get("opinion", ""))
         return Response(task_result(_same_or_reload(task, pk, user), user))
 
 

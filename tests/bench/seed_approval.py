@@ -243,7 +243,7 @@ def seed(
                     "working_seconds": None if is_open else 7200,
                     "action": "" if is_open else "approve",
                     "opinion": "" if is_open else "同意",
-                    "confirmed_by": "",
+                    "confirmed_with": "",
                     "read_at": None if is_open else received_at + timedelta(hours=1),
                     "batchable": False,
                     "urgency": urgency,

@@ -212,7 +212,7 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         os.kill(launcher.proc.pid, signal.SIGINT)
         assert launcher.proc.wait(timeout=30) == 0, tail(launcher.log)
         _assert_all_gone(pids)
-        assert "stopped: web, worker, beat" in launcher.log.read_text()
+        assert "stopped: fakes, web, worker, beat" in launcher.log.read_text()
 
         # A second `make demo` on the same data starts again (migrate and seed_demo
         # are idempotent) ...
@@ -309,6 +309,51 @@ def test_demo_environment_pins_the_embedded_services(tmp_path):
     assert "REDIS_URL" not in env
     kept = demo.demo_environment({"DATABASE_URL": "postgres://elsewhere/db"}, keep_env=True)
     assert kept["DATABASE_URL"] == "postgres://elsewhere/db"
+
+
+def test_fakes_environment_points_every_channel_at_the_fakes(tmp_path):
+    """The `fakes` process's keys (python -m notifications.fakes init) become the
+    settings of web, worker and beat; the settings accept them (VAPID key parses)."""
+    from notifications.fakes.gateways import init_directory, load_directory
+
+    init_directory(tmp_path / "fakes", "http://127.0.0.1:8125/")
+    env = demo.fakes_environment(tmp_path / "fakes", 8125, {})
+    creds = load_directory(tmp_path / "fakes")
+    assert env["GOVDESK_NOTIFY_FCM_URL"].startswith("http://127.0.0.1:8125/fcm/v1/projects/")
+    assert creds.service_account["token_uri"] == "http://127.0.0.1:8125/fcm/token"
+    assert env["GOVDESK_NOTIFY_SMS_ENDPOINT"] == "http://127.0.0.1:8125/aliyun/"
+    assert env["GOVDESK_NOTIFY_SMS_KEY_SECRET"] == creds.aliyun_access_key_secret
+    assert env["GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY"] == creds.vapid_private_key
+    assert env["GOVDESK_NOTIFY_SMS_AFTER_MINUTES"] == demo.DEMO_SMS_AFTER_MINUTES
+    mine = demo.fakes_environment(
+        tmp_path / "fakes",
+        8125,
+        {"GOVDESK_NOTIFY_SMS_AFTER_MINUTES": "very_urgent=2,high=3,normal=4,low=0"},
+    )
+    assert mine["GOVDESK_NOTIFY_SMS_AFTER_MINUTES"].startswith("very_urgent=2")
+    full = demo.demo_environment({"GOVDESK_VAR_DIR": str(tmp_path)}, keep_env=False) | env
+    script = (
+        "import api.settings as s; "
+        "print(s.GOVDESK_NOTIFY_SMS_PROVIDER, s.GOVDESK_NOTIFY_SMS_AFTER_MINUTES['high'])"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", script], cwd=str(REPO), env=full, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["aliyun", "1"]
+    commands = dict(demo.build_commands(PYTHON, _settings_stub(), "127.0.0.1", 8000,
+                                        (tmp_path, 8125)))  # fmt: skip
+    assert next(iter(commands)) == "fakes"  # started first, so the others find it up
+    assert commands["fakes"][-5:] == ["serve", "--dir", str(tmp_path), "--port", "8125"]
+    assert commands["web"][commands["web"].index("--threads") + 1] == "16"
+
+
+def _settings_stub():
+    class Stub:
+        CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/x"
+        GOVDESK_WEB_THREADS = 16
+
+    return Stub()
 
 
 SLEEPER = "import os, sys, time; os.fork() == 0 and time.sleep(120); time.sleep(120)"

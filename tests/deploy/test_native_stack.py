@@ -101,7 +101,7 @@ def _native(command: list[str], var_dir: Path, port: int) -> list[str]:
     image's var dir replaced by a temporary one, loopback instead of 0.0.0.0."""
     out = []
     for arg in command:
-        arg = arg.replace(IMAGE_VAR_DIR, str(var_dir))
+        arg = _interpolate(arg).replace(IMAGE_VAR_DIR, str(var_dir))
         arg = arg.replace("--bind=0.0.0.0:8000", f"--bind=127.0.0.1:{port}")
         out.append(arg)
     if (VENV_BIN / out[0]).exists():

@@ -9,8 +9,8 @@ import pytest
 from notifications.channels import Message, Outcome, Urgency
 from notifications.channels import fcm as fcm_mod
 from notifications.channels.fcm import FcmChannel
-from tests.notifications.fakes import serve
-from tests.notifications.fcm_fake import FcmFake, fcm_error
+from notifications.fakes import serve
+from notifications.fakes.fcm import FcmFake, fcm_error
 
 
 @pytest.fixture

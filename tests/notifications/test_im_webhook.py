@@ -6,7 +6,7 @@ import pytest
 
 from notifications.channels import Message, Outcome
 from notifications.channels.im_webhook import ImWebhookChannel, dingtalk_sign
-from tests.notifications.fakes import dingtalk_robot, serve
+from notifications.fakes import dingtalk_robot, serve
 
 SECRET = "SEC0123456789abcdef"
 

@@ -10,7 +10,7 @@ from notifications.channels import Message, Outcome, send_with_retry, sms_aliyun
 from notifications.channels.ratelimit import TokenBucket
 from notifications.channels.sms_aliyun import AliyunSmsChannel
 from notifications.channels.sms_tencent import TencentSmsChannel
-from tests.notifications.fakes import aliyun_sms, serve, tencent_sms
+from notifications.fakes import aliyun_sms, serve, tencent_sms
 
 AK_ID, AK_SECRET = "LTAI5tTestKeyId", "testsecret*with spaces~"
 TC_ID, TC_KEY = "AKIDtestSecretId", "tcTestSecretKey"

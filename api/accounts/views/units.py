@@ -7,6 +7,7 @@ to the unit's people, its admins, city IT admins and supervisors (others: 404).
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from django.db.models import Q
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 
 from api.accounts import selectors
 from api.accounts.actions import org as actions
-from api.accounts.models import UnitKind, User
+from api.accounts.models import Unit, UnitKind, User
 from api.accounts.roles import has_full_view
 from api.accounts.serializers_org import (
     MemberSerializer,
@@ -39,9 +40,25 @@ from api.accounts.views.org_common import (
     unit_for_field,
     unit_or_404,
 )
+from api.accounts.views.people import pinyin_of
 from api.common.idempotency import idempotent
 
 KINDS = [k for k, _ in UnitKind.choices]
+_PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")
+
+
+def _pinyin_matches(query: str) -> list[int]:
+    """Units whose name or short name contains ``query`` in pinyin, full or initials:
+    ``caizheng`` or ``czj`` finds 市财政局 (names start with 市/新城…, so a prefix
+    match would find little). One scan of (id, name, short name); pinyin is cached."""
+    ids = []
+    for pk, name, short_name in Unit.objects.values_list("id", "name", "short_name"):
+        for text in (name, short_name):
+            initials, full = pinyin_of(text) if text else ("", "")
+            if query in initials or query in full:
+                ids.append(pk)
+                break
+    return ids
 
 
 def _actor(request: Request) -> User:
@@ -71,9 +88,10 @@ class UnitListView(generics.ListAPIView):
             queryset = queryset.filter(is_active=active)
         text = str_param(request, "q")
         if text is not None:
-            queryset = queryset.filter(
-                Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__iexact=text)
-            )
+            match = Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__iexact=text)
+            if _PINYIN_QUERY.match(text.lower()):  # the exchange's recipient picker
+                match |= Q(pk__in=_pinyin_matches(text.lower()))
+            queryset = queryset.filter(match)
         return queryset
 
     @extend_schema(
@@ -83,7 +101,12 @@ class UnitListView(generics.ListAPIView):
             OpenApiParameter("within", int, description="only this unit and its subtree"),
             OpenApiParameter("kind", str, enum=KINDS),
             OpenApiParameter("is_active", bool),
-            OpenApiParameter("q", str, description="name or short name contains; or exact code"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="name or short name contains; or exact code; or the start of "
+                "pinyin of the name (full or initials, lower-case letters, contained)",
+            ),
         ],
         responses={200: UnitSerializer(many=True), **errors(ERR_400, ERR_404)},
     )

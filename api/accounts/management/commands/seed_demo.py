@@ -245,6 +245,12 @@ class Command(BaseCommand):
             from api.seals.demo import seed_demo_seal  # docs/seals.md#demo
 
             seeder.stats.update(seed_demo_seal())
+            from api.exchange.demo import seed_exchange_groups  # docs/exchange.md#demo
+
+            seeder.stats["exchange_groups_created"] += seed_exchange_groups()
+            from api.supervision.demo import seed_supervised_items  # docs/supervision.md
+
+            seeder.stats["supervised_items_created"] += seed_supervised_items()
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
             if changes:
                 record(

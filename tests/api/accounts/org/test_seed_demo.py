@@ -190,7 +190,8 @@ def test_scale_city_exact_totals_fast_and_idempotent(settings):
     generated = User.objects.filter(username__startswith=demo_city.SCALE_USER_PREFIX)
     assert generated.count() == 8165 - len(demo_city.DEMO_ACCOUNTS)
     # The shared hash verifies with the demo password.
-    assert authenticate(username="xc08146", password=settings.GOVDESK_DEMO_PASSWORD) is not None
+    last = f"{demo_city.SCALE_USER_PREFIX}{8165 - len(demo_city.DEMO_ACCOUNTS):05d}"
+    assert authenticate(username=last, password=settings.GOVDESK_DEMO_PASSWORD) is not None
     assert authenticate(username="clerk", password=settings.GOVDESK_DEMO_PASSWORD) is not None
 
     output = seed("--scale", "city")

@@ -1,0 +1,490 @@
+"""Passkey actions: register, list, delete, sign in with a passkey, and the one-tap
+step-up that confirms an approval.
+
+Docs: docs/identity.md#passkeys-webauthn and docs/workflow.md#step-up-with-a-passkey.
+Every state change is atomic and audited; refused attempts are audited too (after any
+rollback, so the refusal cannot undo its own record). WebAuthn checks live in
+api/accounts/passkeys.py; the lockout, failure counting and session opening are the
+password login's own (api/accounts/actions/identity.py), so a passkey sign-in obeys
+the same backoff and gets the same kind of device session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from api.accounts import passkeys as webauthn
+from api.accounts import throttling
+from api.accounts.actions.identity import (
+    USER_TYPE,
+    ClientInfo,
+    LoginResult,
+    _count_failure,
+    _record_refusal,
+    _refuse_if_locked,
+    _require_current_password,
+)
+from api.accounts.models import Passkey, User, UserSession
+from api.accounts.passwords import password_expired
+from api.accounts.tokens import issue_tokens, open_session
+from api.audit.recorder import record, record_denied
+from api.common.errors import ApiError, Conflict, NotFound
+
+PASSKEY_TYPE = "accounts.passkey"
+# Bounds allowCredentials/excludeCredentials and the list; a person has a phone, a
+# desktop key and a spare or two — twenty is generous.
+MAX_PASSKEYS_PER_USER = 20
+DEFAULT_NAME = "通行密钥"
+
+
+def _session_id(session: UserSession | None) -> str | None:
+    return None if session is None else str(session.pk)
+
+
+def _refused(action: str, actor: User, reason: str, **detail: Any) -> None:
+    """A refused passkey operation of a signed-in user, in its own transaction."""
+    record_denied(
+        action,
+        actor=actor,
+        object_type=USER_TYPE,
+        object_id=actor.pk,
+        detail={"reason": reason, **detail},
+    )
+
+
+def _record_clone(passkey: Passkey, actor_username: str) -> None:
+    """A correctly signed assertion whose counter went backwards: a second copy of the
+    private key is in use somewhere (a cloned authenticator)."""
+    record_denied(
+        "passkey.clone_suspected",
+        actor=passkey.user,
+        actor_username=actor_username,
+        obj=passkey,
+        detail={"passkey_id": passkey.pk, "stored_sign_count": passkey.sign_count},
+    )
+
+
+# --- Registration ---------------------------------------------------------------------------
+
+
+def _user_handle(user: User) -> bytes:
+    """The WebAuthn user.id: the one of the user's passkeys if any (an authenticator
+    keeps one discoverable credential per RP and user.id), else a new random one."""
+    handle = (
+        Passkey.objects.filter(user=user)
+        .order_by("created_at")
+        .values_list("user_handle", flat=True)
+        .first()
+    )
+    return bytes(handle) if handle else webauthn.new_user_handle()
+
+
+def registration_options(user: User, session: UserSession | None) -> tuple[dict[str, Any], str]:
+    existing = list(Passkey.objects.filter(user=user).only("credential_id", "transports"))
+    if len(existing) >= MAX_PASSKEYS_PER_USER:
+        raise Conflict("passkey_limit_reached")
+    handle = _user_handle(user)
+    options, challenge = webauthn.registration_options(
+        user_name=user.username,
+        display_name=user.display_name or user.username,
+        user_handle=handle,
+        existing=existing,
+    )
+    challenge_id = webauthn.issue_challenge(
+        webauthn.PURPOSE_REGISTER,
+        challenge,
+        user_id=user.pk,
+        session_id=_session_id(session),
+        user_handle=handle,
+    )
+    return options, challenge_id
+
+
+def register(
+    user: User,
+    session: UserSession | None,
+    *,
+    challenge_id: str,
+    credential: dict[str, Any],
+    name: str,
+) -> Passkey:
+    """Verify the attestation against the challenge this user's session was given and
+    store the credential's public key."""
+    try:
+        challenge = webauthn.take_challenge(challenge_id)
+        webauthn.require_binding(
+            challenge, webauthn.PURPOSE_REGISTER, user_id=user.pk, session_id=_session_id(session)
+        )
+        new = webauthn.verify_registration(credential, challenge.challenge)
+    except webauthn.PasskeyRefused as refused:
+        _refused("passkey.register_failed", user, refused.reason)
+        raise ApiError("passkey_registration_failed") from None
+    assert challenge.user_handle is not None  # issued with one by registration_options
+    try:
+        with transaction.atomic():
+            # The user row serialises registrations of one user: the limit holds.
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            if Passkey.objects.filter(user=user).count() >= MAX_PASSKEYS_PER_USER:
+                raise Conflict("passkey_limit_reached")
+            passkey = Passkey.objects.create(
+                user=user,
+                credential_id=new.credential_id,
+                public_key=new.public_key,
+                sign_count=new.sign_count,
+                transports=new.transports,
+                aaguid=new.aaguid,
+                user_handle=challenge.user_handle,
+                backup_eligible=new.backup_eligible,
+                backed_up=new.backed_up,
+                name=name.strip() or DEFAULT_NAME,
+            )
+            record(
+                "passkey.registered",
+                actor=user,
+                obj=passkey,
+                unit_id=user.unit_id,
+                detail={
+                    "passkey_id": passkey.pk,
+                    "name": passkey.name,
+                    "aaguid": passkey.aaguid,
+                    "backup_eligible": passkey.backup_eligible,
+                },
+            )
+    except IntegrityError:
+        # The credential id is unique: this authenticator is registered already
+        # (to this user, or — never by design — to someone else).
+        _refused("passkey.register_failed", user, "duplicate_credential")
+        raise Conflict("passkey_already_registered") from None
+    return passkey
+
+
+# --- Re-confirmation and deletion -----------------------------------------------------------
+
+
+def _allowed_passkeys(user: User) -> list[Passkey]:
+    return list(
+        Passkey.objects.filter(user=user).only("credential_id", "transports")[
+            :MAX_PASSKEYS_PER_USER
+        ]
+    )
+
+
+def reauth_options(user: User, session: UserSession | None) -> tuple[dict[str, Any], str]:
+    """Options for confirming with a passkey before deleting one (instead of the password)."""
+    allowed = _allowed_passkeys(user)
+    if not allowed:
+        raise Conflict("no_passkey")
+    options, challenge = webauthn.authentication_options(allowed)
+    challenge_id = webauthn.issue_challenge(
+        webauthn.PURPOSE_REAUTH, challenge, user_id=user.pk, session_id=_session_id(session)
+    )
+    return options, challenge_id
+
+
+def _verify_own_assertion(
+    user: User, parsed: Any, challenge: webauthn.Challenge
+) -> tuple[Passkey, webauthn.VerifiedAssertion]:
+    """The assertion is by one of ``user``'s passkeys and verifies."""
+    passkey = (
+        Passkey.objects.select_related("user")
+        .filter(credential_id=webauthn.credential_id_of(parsed), user=user)
+        .first()
+    )
+    if passkey is None:
+        raise webauthn.PasskeyRefused("credential_not_owned")
+    return passkey, webauthn.verify_assertion(parsed, challenge.challenge, passkey)
+
+
+def _mark_used(passkey: Passkey, verified: webauthn.VerifiedAssertion) -> None:
+    """Store the new counter. Compare-and-set: of two assertions racing with the same
+    counter value only one moves it, so the other cannot pass too."""
+    moved = Passkey.objects.filter(pk=passkey.pk, sign_count=passkey.sign_count).update(
+        sign_count=verified.sign_count, backed_up=verified.backed_up, last_used_at=timezone.now()
+    )
+    if not moved:
+        raise webauthn.PasskeyRefused("sign_count_race", passkey)
+    passkey.sign_count = verified.sign_count
+
+
+def delete(
+    user: User,
+    session: UserSession | None,
+    passkey_id: int,
+    *,
+    password: str = "",
+    assertion: dict[str, Any] | None = None,
+    client: ClientInfo,
+) -> None:
+    """Delete one of the user's passkeys, confirmed by the current password (a wrong
+    one counts towards lockout, like any password check) or by a fresh assertion of
+    any of the user's passkeys. Another user's passkey is a 404 (recorded)."""
+    owner = Passkey.objects.filter(pk=passkey_id).values_list("user_id", flat=True).first()
+    if owner != user.pk:
+        if owner is not None:
+            record_denied(
+                "passkey.delete", actor=user, object_type=PASSKEY_TYPE, object_id=passkey_id
+            )
+        raise NotFound()
+    if assertion is not None:
+        try:
+            challenge = webauthn.take_challenge(assertion.get("challenge_id"))
+            webauthn.require_binding(
+                challenge, webauthn.PURPOSE_REAUTH, user_id=user.pk, session_id=_session_id(session)
+            )
+            parsed = webauthn.parse_assertion(assertion.get("credential"))
+            used, verified = _verify_own_assertion(user, parsed, challenge)
+            _mark_used(used, verified)
+        except webauthn.PasskeyRefused as refused:
+            if refused.reason == "sign_count_regression" and refused.passkey is not None:
+                _record_clone(refused.passkey, user.username)
+            _refused("passkey.delete_failed", user, refused.reason, passkey_id=passkey_id)
+            raise ApiError("passkey_invalid") from None
+        confirmed_by = "passkey"
+    elif password:
+        _require_current_password(user, password, client, "passkey.delete_failed")
+        confirmed_by = "password"
+    else:
+        raise ApiError("reauthentication_required")
+    with transaction.atomic():
+        passkey = Passkey.objects.select_for_update().filter(pk=passkey_id, user=user).first()
+        if passkey is None:  # deleted meanwhile (a double tap): the same answer
+            return
+        record(
+            "passkey.deleted",
+            actor=user,
+            obj=passkey,
+            unit_id=user.unit_id,
+            detail={"passkey_id": passkey.pk, "name": passkey.name, "confirmed_by": confirmed_by},
+        )
+        passkey.delete()
+
+
+# --- Sign-in with a passkey -----------------------------------------------------------------
+
+
+def login_options() -> tuple[dict[str, Any], str]:
+    """Options for a username-less sign-in: any discoverable credential of this RP."""
+    options, challenge = webauthn.authentication_options([])
+    return options, webauthn.issue_challenge(webauthn.PURPOSE_LOGIN, challenge)
+
+
+def _address_keys(client: ClientInfo) -> list[throttling.LoginKey]:
+    return [k for k in throttling.login_keys("", client.address) if k.kind == "address"]
+
+
+def login(
+    *, challenge_id: str, credential: dict[str, Any], device_name: str = "", client: ClientInfo
+) -> LoginResult:
+    """Sign in with a passkey: the same lockout, the same device session and the same
+    answer as the password login.
+
+    The username is not known until the credential is found, so the source address
+    is checked (and charged) first; once the credential names its user, that
+    username's lock applies and its counter is charged too. A passkey assertion with
+    user verification is two factors in one gesture (the device holding the key, and
+    the fingerprint/face/PIN that unlocks it) and cannot be phished for another site,
+    so it satisfies a role's TOTP requirement: the session is opened MFA-satisfied.
+    """
+    address_keys = _address_keys(client)
+    _refuse_if_locked(address_keys, "", "auth.login_failed")
+
+    def fail(keys: list[throttling.LoginKey], user: User | None, reason: str) -> NoReturn:
+        _count_failure(
+            keys,
+            action="auth.login_failed",
+            username=user.username if user is not None else "",
+            user=user,
+            reason=f"passkey_{reason}",
+            error=ApiError("passkey_invalid", status_code=401),
+        )
+        raise AssertionError("unreachable")  # _count_failure always raises
+
+    try:
+        challenge = webauthn.take_challenge(challenge_id)
+        webauthn.require_binding(challenge, webauthn.PURPOSE_LOGIN)
+        parsed = webauthn.parse_assertion(credential)
+    except webauthn.PasskeyRefused as refused:
+        fail(address_keys, None, refused.reason)
+    passkey = (
+        Passkey.objects.select_related("user", "user__unit")
+        .filter(credential_id=webauthn.credential_id_of(parsed))
+        .first()
+    )
+    if passkey is None:
+        fail(address_keys, None, "credential_unknown")
+    user = passkey.user
+    keys = throttling.login_keys(user.username, client.address)
+    _refuse_if_locked(keys, user.username, "auth.login_failed")
+    handle = parsed.response.user_handle
+    try:
+        if not user.is_active:
+            raise webauthn.PasskeyRefused("user_inactive", passkey)
+        if handle is not None and bytes(handle) != bytes(passkey.user_handle):
+            raise webauthn.PasskeyRefused("user_handle_mismatch", passkey)
+        verified = webauthn.verify_assertion(parsed, challenge.challenge, passkey)
+    except webauthn.PasskeyRefused as refused:
+        if refused.reason == "sign_count_regression":
+            _record_clone(passkey, user.username)
+        fail(keys, user, refused.reason)
+    if password_expired(user):
+        _record_refusal("auth.login_failed", user, "password_expired")
+        raise ApiError("password_expired", status_code=403)
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            _mark_used(passkey, verified)
+        except webauthn.PasskeyRefused:
+            raise ApiError("passkey_invalid", status_code=401) from None
+        throttling.reset_username(user.username)
+        session = open_session(
+            user,
+            device_name=device_name,
+            user_agent=client.user_agent,
+            ip_address=client.address,
+            mfa_satisfied=True,
+        )
+        pair = issue_tokens(user, session)
+        User.objects.filter(pk=user.pk).update(last_login=now)
+        record(
+            "auth.login",
+            actor=user,
+            obj=session,
+            unit_id=user.unit_id,
+            detail={
+                "device_name": session.device_name,
+                "method": "passkey",
+                "passkey_id": passkey.pk,
+                "second_factor": True,
+                "mfa_setup_required": False,
+            },
+        )
+    return LoginResult(user=user, pair=pair, mfa_setup_required=False)
+
+
+# --- Step-up: one approval confirmed with a passkey -----------------------------------------
+
+
+def step_up_options(
+    user: User, session: UserSession | None, task_id: int, action: str = "approve"
+) -> tuple[dict[str, Any], str]:
+    """A challenge bound to this user, session, task and action. Only the person who
+    may act on the open task now gets one (anyone else: 404, recorded)."""
+    from api.workflow.models import TaskState
+    from api.workflow.selectors import task_or_404
+
+    task = task_or_404(user, task_id)
+    if not _is_actor(task, user):
+        record_denied("task.step_up", actor=user, object_type="workflow.task", object_id=task_id)
+        raise NotFound()
+    if task.state != TaskState.OPEN:
+        raise Conflict("task_not_open", extra={"state": task.state})
+    allowed = _allowed_passkeys(user)
+    if not allowed:
+        raise Conflict("no_passkey")
+    options, challenge = webauthn.authentication_options(allowed)
+    challenge_id = webauthn.issue_challenge(
+        webauthn.PURPOSE_STEP_UP,
+        challenge,
+        user_id=user.pk,
+        session_id=_session_id(session),
+        task_id=task.pk,
+        action=action,
+    )
+    return options, challenge_id
+
+
+def _is_actor(task: Any, user: User) -> bool:
+    """The assignee, or the backup acting now for an absent assignee (B for A)."""
+    if task.assignee_id == user.pk:
+        return True
+    if task.assignee is None:
+        return False
+    from api.workflow.routing import route
+
+    acting, behalf = route(task.assignee)
+    return behalf is not None and acting.pk == user.pk
+
+
+class StepUpFailed(Exception):
+    def __init__(self, reason: str, passkey: Passkey | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.passkey = passkey
+
+
+def step_up_verifier(
+    user: User, session: UserSession | None, assertion: dict[str, Any], action: str
+) -> Callable[[Any], str]:
+    """A check the workflow action runs inside its transaction, after its locks and
+    its own refusals (404 not yours, 409 not open): the challenge must be this user's,
+    this session's, for this task and this action, and the assertion must verify with
+    user verification by one of the user's passkeys. Returns ``"passkey"``.
+
+    The challenge is redeemed here, before the transaction: with the database cache
+    the redemption would otherwise roll back with a refused approval and the same
+    challenge could be tried again (Redis would not roll it back). A refusal found
+    now is only raised inside the check, so a task that is not the user's still
+    answers 404 first."""
+    redeemed: webauthn.Challenge | webauthn.PasskeyRefused
+    try:
+        redeemed = webauthn.take_challenge(assertion.get("challenge_id"))
+    except webauthn.PasskeyRefused as refused:
+        redeemed = refused
+
+    def confirm(task: Any) -> str:
+        try:
+            if isinstance(redeemed, webauthn.PasskeyRefused):
+                raise redeemed
+            webauthn.require_binding(
+                redeemed,
+                webauthn.PURPOSE_STEP_UP,
+                user_id=user.pk,
+                session_id=_session_id(session),
+                task_id=task.pk,
+                action=action,
+            )
+            parsed = webauthn.parse_assertion(assertion.get("credential"))
+            passkey, verified = _verify_own_assertion(user, parsed, redeemed)
+            _mark_used(passkey, verified)
+        except webauthn.PasskeyRefused as refused:
+            raise StepUpFailed(refused.reason, refused.passkey) from None
+        return "passkey"
+
+    return confirm
+
+
+def approve_confirmed(
+    task_id: int,
+    actor: User,
+    session: UserSession | None,
+    *,
+    opinion: str,
+    assertion: dict[str, Any],
+) -> Any:
+    """Approve with a passkey step-up. A failed check rolls the approval back (nothing
+    is recorded but the refusal: ``task.step_up_failed``, and ``passkey.clone_suspected``
+    for a counter that went backwards) and answers 403 ``step_up_failed``."""
+    from api.workflow import actions
+
+    try:
+        return actions.approve(
+            task_id,
+            actor,
+            opinion=opinion,
+            confirm=step_up_verifier(actor, session, assertion, "approve"),
+        )
+    except StepUpFailed as failed:
+        if failed.reason == "sign_count_regression" and failed.passkey is not None:
+            _record_clone(failed.passkey, actor.username)
+        record_denied(
+            "task.step_up_failed",
+            actor=actor,
+            object_type="workflow.task",
+            object_id=task_id,
+            detail={"reason": failed.reason, "action": "approve"},
+        )
+        raise ApiError("step_up_failed", status_code=403) from None

@@ -1,0 +1,219 @@
+"""Builds the delivery channels from settings; one instance per process and config.
+
+Docs: docs/notifications.md#configuration. ``resolve(name)`` returns the channel, or
+None with the reason it is not usable (not configured, the optional Web Push module
+missing, a service-account file that cannot be read): the worker records that reason
+on the outbox row and moves on. Building a channel never raises.
+
+Instances are cached per process and keyed by a fingerprint of their settings, so a
+changed setting (tests, or a re-read configuration) builds a fresh channel, and the
+"broken channel" mark (models.ChannelHealth) applies only to the configuration that
+failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from django.conf import settings
+
+from api.notify.models import Channel as ChannelName
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Resolved:
+    name: str
+    channel: Any | None
+    reason: str = ""
+    fingerprint: str = ""
+    dead_codes: frozenset[str] = field(default_factory=frozenset)
+
+
+_cache: dict[str, tuple[str, Resolved]] = {}
+_lock = threading.Lock()
+
+
+def _fingerprint(values: tuple[Any, ...]) -> str:
+    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
+
+
+def _config(name: str) -> tuple[Any, ...]:
+    s = settings
+    if name == ChannelName.FCM:
+        return (
+            s.GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE,
+            s.GOVDESK_NOTIFY_FCM_PROJECT_ID,
+            s.GOVDESK_NOTIFY_FCM_URL,
+        )
+    if name == ChannelName.SMS:
+        return (
+            s.GOVDESK_NOTIFY_SMS_PROVIDER,
+            s.GOVDESK_NOTIFY_SMS_KEY_ID,
+            s.GOVDESK_NOTIFY_SMS_KEY_SECRET,
+            s.GOVDESK_NOTIFY_SMS_SIGN_NAME,
+            s.GOVDESK_NOTIFY_SMS_TEMPLATE,
+            tuple(s.GOVDESK_NOTIFY_SMS_TEMPLATE_PARAMS),
+            s.GOVDESK_NOTIFY_SMS_APP_ID,
+            s.GOVDESK_NOTIFY_SMS_REGION,
+            s.GOVDESK_NOTIFY_SMS_ENDPOINT,
+        )
+    if name == ChannelName.IM:
+        return (
+            s.GOVDESK_NOTIFY_IM_WEBHOOK_URL,
+            s.GOVDESK_NOTIFY_IM_FLAVOR,
+            s.GOVDESK_NOTIFY_IM_SECRET,
+        )
+    if name == ChannelName.WEBPUSH:
+        return (
+            getattr(s, "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", ""),
+            getattr(s, "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT", ""),
+        )
+    raise ValueError(f"unknown channel {name!r}")
+
+
+def fingerprint(name: str) -> str:
+    return _fingerprint((name, *_config(name)))
+
+
+def _build_fcm() -> Resolved:
+    from notifications.channels import fcm
+
+    path = settings.GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE
+    if not path:
+        return Resolved("fcm", None, "fcm_not_configured")
+    try:
+        account = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return Resolved("fcm", None, f"fcm_service_account_unreadable: {type(exc).__name__}")
+    if settings.GOVDESK_NOTIFY_FCM_PROJECT_ID:
+        account["project_id"] = settings.GOVDESK_NOTIFY_FCM_PROJECT_ID
+    channel = fcm.FcmChannel(account, fcm_url=settings.GOVDESK_NOTIFY_FCM_URL or None)
+    return Resolved("fcm", channel, dead_codes=fcm.DEAD_TOKEN_CODES)
+
+
+def _build_sms() -> Resolved:
+    s = settings
+    provider = s.GOVDESK_NOTIFY_SMS_PROVIDER
+    if provider == "none":
+        return Resolved("sms", None, "sms_not_configured")
+    if not (s.GOVDESK_NOTIFY_SMS_KEY_ID and s.GOVDESK_NOTIFY_SMS_KEY_SECRET):
+        return Resolved("sms", None, "sms_keys_missing")
+    optional: dict[str, str] = {}
+    if provider == "aliyun":
+        from notifications.channels import sms_aliyun
+
+        if s.GOVDESK_NOTIFY_SMS_ENDPOINT:
+            optional["endpoint"] = s.GOVDESK_NOTIFY_SMS_ENDPOINT
+        if s.GOVDESK_NOTIFY_SMS_REGION:
+            optional["region_id"] = s.GOVDESK_NOTIFY_SMS_REGION
+        aliyun = sms_aliyun.AliyunSmsChannel(
+            access_key_id=s.GOVDESK_NOTIFY_SMS_KEY_ID,
+            access_key_secret=s.GOVDESK_NOTIFY_SMS_KEY_SECRET,
+            sign_name=s.GOVDESK_NOTIFY_SMS_SIGN_NAME,
+            template_code=s.GOVDESK_NOTIFY_SMS_TEMPLATE,
+            **optional,  # type: ignore[arg-type]
+        )
+        return Resolved("sms", aliyun, dead_codes=sms_aliyun.DEAD_NUMBER_CODES)
+    from notifications.channels import sms_tencent
+
+    if s.GOVDESK_NOTIFY_SMS_ENDPOINT:
+        optional["endpoint"] = s.GOVDESK_NOTIFY_SMS_ENDPOINT
+    if s.GOVDESK_NOTIFY_SMS_REGION:
+        optional["region"] = s.GOVDESK_NOTIFY_SMS_REGION
+    tencent = sms_tencent.TencentSmsChannel(
+        secret_id=s.GOVDESK_NOTIFY_SMS_KEY_ID,
+        secret_key=s.GOVDESK_NOTIFY_SMS_KEY_SECRET,
+        sms_sdk_app_id=s.GOVDESK_NOTIFY_SMS_APP_ID,
+        sign_name=s.GOVDESK_NOTIFY_SMS_SIGN_NAME,
+        template_id=s.GOVDESK_NOTIFY_SMS_TEMPLATE,
+        param_names=tuple(s.GOVDESK_NOTIFY_SMS_TEMPLATE_PARAMS),
+        **optional,  # type: ignore[arg-type]
+    )
+    return Resolved("sms", tencent, dead_codes=sms_tencent.DEAD_NUMBER_CODES)
+
+
+def _build_im() -> Resolved:
+    from notifications.channels import im_webhook
+
+    if not settings.GOVDESK_NOTIFY_IM_WEBHOOK_URL:
+        return Resolved("im", None, "im_not_configured")
+    flavor: Literal["wecom", "dingtalk"] = (
+        "dingtalk" if settings.GOVDESK_NOTIFY_IM_FLAVOR == "dingtalk" else "wecom"
+    )
+    channel = im_webhook.ImWebhookChannel(
+        flavor=flavor,
+        secret=settings.GOVDESK_NOTIFY_IM_SECRET or None,
+    )
+    return Resolved("im", channel)
+
+
+def _build_webpush() -> Resolved:
+    key = getattr(settings, "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", "")
+    subject = getattr(settings, "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT", "")
+    if not key or not subject:
+        return Resolved("webpush", None, "webpush_not_configured")
+    try:
+        # Built by the live-channel work (docs/notifications.md#web-push); optional here.
+        from notifications.channels import webpush
+    except ImportError:
+        return Resolved("webpush", None, "webpush_channel_unavailable")
+    channel = webpush.WebPushChannel(
+        vapid_private_key=key,
+        vapid_subject=subject,
+        allow_loopback_http=not settings.PRODUCTION,
+    )
+    dead = frozenset(getattr(webpush, "DEAD_SUBSCRIPTION_CODES", ()))
+    return Resolved("webpush", channel, dead_codes=dead)
+
+
+_BUILDERS: dict[str, Callable[[], Resolved]] = {
+    ChannelName.FCM: _build_fcm,
+    ChannelName.SMS: _build_sms,
+    ChannelName.IM: _build_im,
+    ChannelName.WEBPUSH: _build_webpush,
+}
+
+
+def resolve(name: str) -> Resolved:
+    """The channel for ``name`` under the current settings (cached per process)."""
+    current = fingerprint(name)
+    with _lock:
+        cached = _cache.get(name)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        try:
+            resolved = _BUILDERS[name]()
+        except Exception as exc:  # a bad key file or option must not crash the worker
+            logger.exception("building the %s channel failed", name)
+            resolved = Resolved(name, None, f"{name}_build_failed: {type(exc).__name__}")
+        resolved.fingerprint = current
+        if cached is not None:
+            _close(cached[1])
+        _cache[name] = (current, resolved)
+        return resolved
+
+
+def _close(resolved: Resolved) -> None:
+    close = getattr(resolved.channel, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # closing an old channel is best effort
+            logger.warning("closing the old %s channel failed", resolved.name, exc_info=True)
+
+
+def reset() -> None:
+    """Forget every built channel (tests; a worker re-reading its configuration)."""
+    with _lock:
+        for _, resolved in _cache.values():
+            _close(resolved)
+        _cache.clear()

@@ -1,0 +1,114 @@
+"""Shapes of the statistics API (for OpenAPI and the PWA's charts).
+
+Docs: docs/supervision.md#statistics-api. The views build plain dicts (the figures
+come from aggregate queries); these serializers describe them.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from api.stats.compute import COMPONENTS, LIST_COMPONENTS
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    # "from" is a keyword in Python: declared in get_fields.
+    to = serializers.DateField(required=False)
+    unit = serializers.IntegerField(required=False, min_value=1)
+    component = serializers.ChoiceField(choices=LIST_COMPONENTS, required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)
+        return fields
+
+
+class FiguresSerializer(serializers.Serializer):
+    items = serializers.IntegerField(help_text="tasks handled in the period")
+    median_hours = serializers.FloatField(allow_null=True, help_text="working hours")
+    p90_hours = serializers.FloatField(allow_null=True, help_text="working hours")
+    overdue = serializers.IntegerField(help_text="handled late + still open past due")
+    open_overdue = serializers.IntegerField(help_text="still open, due in the period, passed")
+    overdue_rate = serializers.FloatField(allow_null=True)
+    returned = serializers.IntegerField()
+    return_rate = serializers.FloatField(allow_null=True)
+    slow = serializers.IntegerField()
+    slow_rate = serializers.FloatField(allow_null=True)
+
+
+class StatsUnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ComponentSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=COMPONENTS)
+    weight = serializers.IntegerField()
+    count = serializers.IntegerField()
+    base = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+    deduction = serializers.FloatField(allow_null=True, help_text="weight × rate, points")
+    tasks = serializers.CharField(help_text="URL listing the tasks behind this component")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Declared here: a class attribute "label" would shadow Field.label.
+        fields["label"] = serializers.CharField()
+        return fields
+
+
+class UnitStatsSerializer(FiguresSerializer):
+    unit = StatsUnitRefSerializer()
+    to = serializers.DateField()
+    score = serializers.FloatField(allow_null=True)
+    formula = serializers.CharField()
+    components = ComponentSerializer(many=True)
+    handled_tasks = serializers.CharField(help_text="URL listing the handled tasks")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+
+class StatsPersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    username = serializers.CharField()
+
+
+class PersonStatsSerializer(FiguresSerializer):
+    person = StatsPersonRefSerializer()
+
+
+class StepStatsSerializer(FiguresSerializer):
+    step_kind = serializers.CharField()
+    step_label = serializers.CharField()
+
+
+class StepStatsListSerializer(serializers.Serializer):
+    unit = StatsUnitRefSerializer()
+    to = serializers.DateField()
+    results = StepStatsSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+
+class StatTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    document_id = serializers.IntegerField()
+    document_title = serializers.CharField()
+    step_kind = serializers.CharField()
+    step_name = serializers.CharField()
+    person = StatsPersonRefSerializer()
+    acted_by = StatsPersonRefSerializer(allow_null=True, help_text="the backup who acted for A")
+    state = serializers.CharField()
+    action = serializers.CharField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    acted_at = serializers.DateTimeField(allow_null=True)
+    working_seconds = serializers.IntegerField(allow_null=True)
+    working_hours = serializers.FloatField(allow_null=True)

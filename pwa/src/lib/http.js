@@ -1,0 +1,159 @@
+// The API client: bearer tokens with refresh, the error envelope, Idempotency-Key.
+// Docs: docs/pwa.md#talking-to-the-api, docs/identity.md (tokens), docs/api.md (errors).
+import { reactive } from 'vue'
+
+const STORE_KEY = 'govdesk.session'
+
+export class ApiError extends Error {
+  constructor(status, code, message, data) {
+    super(message || code || `HTTP ${status}`)
+    this.status = status
+    this.code = code
+    this.data = data
+  }
+}
+
+// fetch() rejected: offline, DNS, connection reset. The request may or may not have
+// reached the server, which is why every state change carries an Idempotency-Key.
+export class NetworkError extends Error {
+  constructor(cause) {
+    super('网络不可用 Network unavailable')
+    this.cause = cause
+  }
+}
+
+function loadSession() {
+  try {
+    return JSON.parse(localStorage.getItem(STORE_KEY)) || {}
+  } catch {
+    return {}
+  }
+}
+
+// The signed-in person and their tokens, kept across reloads so the app opens on the
+// to-do list (and can send queued approvals) without signing in again.
+export const session = reactive({ access: '', refresh: '', user: null, ...loadSession() })
+
+export function saveLogin(result) {
+  session.access = result.access
+  session.refresh = result.refresh
+  if (result.user) session.user = result.user
+  localStorage.setItem(
+    STORE_KEY,
+    JSON.stringify({ access: session.access, refresh: session.refresh, user: session.user }),
+  )
+}
+
+export function clearSession() {
+  session.access = ''
+  session.refresh = ''
+  session.user = null
+  localStorage.removeItem(STORE_KEY)
+}
+
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return 'pwa-' + crypto.randomUUID()
+  return 'pwa-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12)
+}
+
+function tokenExpiresSoon(token) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
+    return payload.exp * 1000 - Date.now() < 20_000
+  } catch {
+    return true
+  }
+}
+
+let refreshing = null
+
+// One refresh at a time: the server rotates refresh tokens and a second concurrent
+// refresh with the same token would be refused (docs/identity.md#tokens).
+async function refreshTokens() {
+  if (!session.refresh) throw new ApiError(401, 'not_authenticated', '请登录 Please sign in')
+  if (!refreshing) {
+    refreshing = (async () => {
+      let response
+      try {
+        response = await fetch('/api/v1/auth/token/refresh/', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refresh: session.refresh }),
+        })
+      } catch (e) {
+        throw new NetworkError(e)
+      }
+      const data = await response.json().catch(() => ({}))
+      if (!response.ok) {
+        const err = data.error || {}
+        if (response.status === 401) {
+          clearSession()
+          window.dispatchEvent(new Event('govdesk:signed-out'))
+        }
+        throw new ApiError(response.status, err.code, err.message, data)
+      }
+      saveLogin(data)
+    })().finally(() => {
+      refreshing = null
+    })
+  }
+  return refreshing
+}
+
+/**
+ * request('GET', '/api/v1/tasks/') → parsed JSON (null for 204).
+ * options: body (JSON), idempotencyKey, headers, auth (default true), blob (true: a Blob).
+ */
+export async function request(method, path, options = {}) {
+  const { body, idempotencyKey, auth = true, blob = false } = options
+  const send = async () => {
+    const headers = { Accept: 'application/json', ...(options.headers || {}) }
+    if (auth && session.access) headers.Authorization = `Bearer ${session.access}`
+    if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
+    const init = { method, headers }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    try {
+      return await fetch(path, init)
+    } catch (e) {
+      throw new NetworkError(e)
+    }
+  }
+  if (auth && session.refresh && (!session.access || tokenExpiresSoon(session.access))) {
+    await refreshTokens().catch((e) => {
+      if (e instanceof NetworkError) throw e
+    })
+  }
+  let response = await send()
+  if (response.status === 401 && auth && session.refresh) {
+    await refreshTokens()
+    response = await send()
+  }
+  if (response.status === 204) return null
+  if (response.ok && blob) return response.blob()
+  const data = await response.json().catch(() => null)
+  if (!response.ok) {
+    const err = (data && data.error) || {}
+    if (response.status === 401 && auth) {
+      clearSession()
+      window.dispatchEvent(new Event('govdesk:signed-out'))
+    }
+    throw new ApiError(response.status, err.code || 'http_' + response.status, err.message, data)
+  }
+  return data
+}
+
+export const api = {
+  get: (path, opts) => request('GET', path, opts),
+  post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
+  del: (path, opts) => request('DELETE', path, opts),
+}
+
+export function errorText(error) {
+  if (error instanceof NetworkError) return error.message
+  if (error instanceof ApiError) return error.message
+  return String((error && error.message) || error)
+}

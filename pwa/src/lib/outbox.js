@@ -1,0 +1,133 @@
+// The offline queue (待发送): approvals wait in IndexedDB with their Idempotency-Key
+// until the server confirms them. Docs: docs/pwa.md#offline-approvals.
+//
+// Every approval goes through here, online or not: it is stored first, then sent.
+// So a tap whose answer is lost (tunnel, lift, flight mode) stays queued with the SAME
+// key, and the retry is answered by the server as a replay — never a second approval.
+// An item leaves the queue only when the server answered 2xx; until then the task
+// shows 待发送 and never 已同意.
+import { ref } from 'vue'
+import { ApiError, NetworkError, request, session } from './http.js'
+
+const DB_NAME = 'govdesk'
+const STORE = 'outbox'
+const RETRY_MS = 15_000
+
+// Answers that will not change by retrying: shown plainly, kept until dismissed.
+const FINAL_CODES = new Set([
+  'task_not_open', 'not_found', 'not_batchable', 'permission_denied', 'step_up_failed',
+  'idempotency_key_reused', 'validation_error', 'unknown_field', 'opinion_required',
+])
+
+export const outbox = ref([]) // every item of the signed-in person, oldest first
+export const lastSynced = ref(null) // {taskId, title} of the last confirmed item
+
+let dbPromise = null
+function db() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve, reject) => {
+      const open = indexedDB.open(DB_NAME, 1)
+      open.onupgradeneeded = () => open.result.createObjectStore(STORE, { keyPath: 'key' })
+      open.onsuccess = () => resolve(open.result)
+      open.onerror = () => reject(open.error)
+    })
+  }
+  return dbPromise
+}
+
+async function tx(mode, work) {
+  const database = await db()
+  return new Promise((resolve, reject) => {
+    const t = database.transaction(STORE, mode)
+    const result = work(t.objectStore(STORE))
+    t.oncomplete = () => resolve(result && 'result' in result ? result.result : undefined)
+    t.onerror = () => reject(t.error)
+  })
+}
+
+export async function refreshOutbox() {
+  const all = (await tx('readonly', (s) => s.getAll())) || []
+  const mine = session.user ? all.filter((i) => i.userId === session.user.id) : []
+  outbox.value = mine.sort((a, b) => a.createdAt - b.createdAt)
+  return outbox.value
+}
+
+const put = (item) => tx('readwrite', (s) => s.put(item))
+export const removeItem = async (key) => {
+  await tx('readwrite', (s) => s.delete(key))
+  await refreshOutbox()
+}
+
+export function pendingFor(taskId) {
+  return outbox.value.find((i) => i.taskId === taskId) || null
+}
+
+/**
+ * Queue an action and try to send it now. Resolves with
+ * {status: 'done', result} | {status: 'pending'} | {status: 'conflict'|'error', item}.
+ */
+export async function enqueue({ key, taskId, title, path, body }) {
+  const item = {
+    key, taskId, title, path, body: body ?? null,
+    userId: session.user && session.user.id,
+    createdAt: Date.now(), status: 'pending', message: '', attempts: 0,
+  }
+  await put(item)
+  await refreshOutbox()
+  return sendOne(item)
+}
+
+async function sendOne(item) {
+  item.attempts += 1
+  try {
+    const options = { idempotencyKey: item.key }
+    if (item.body !== null) options.body = item.body
+    const result = await request('POST', item.path, options)
+    await removeItem(item.key)
+    lastSynced.value = { taskId: item.taskId, title: item.title, at: Date.now() }
+    window.dispatchEvent(new CustomEvent('govdesk:synced', { detail: { item, result } }))
+    return { status: 'done', result }
+  } catch (error) {
+    if (error instanceof ApiError && (FINAL_CODES.has(error.code) || error.status === 403)) {
+      item.status = error.code === 'task_not_open' || error.status === 404 ? 'conflict' : 'error'
+      item.message = error.message
+      item.code = error.code
+      await put(item)
+      await refreshOutbox()
+      return { status: item.status, item }
+    }
+    // Offline, 5xx, 409 `conflict` (the same key still running), 429, a sign-in needed:
+    // keep it pending and try again later with the same key.
+    item.status = 'pending'
+    item.message = error instanceof NetworkError ? '' : error.message
+    await put(item)
+    await refreshOutbox()
+    return { status: 'pending' }
+  }
+}
+
+let flushing = null
+export function flush() {
+  if (!session.user || !session.access) return Promise.resolve()
+  if (!flushing) {
+    flushing = (async () => {
+      for (const item of await refreshOutbox()) {
+        if (item.status !== 'pending') continue
+        const outcome = await sendOne(item)
+        if (outcome.status === 'pending' && !navigator.onLine) break
+      }
+    })().finally(() => {
+      flushing = null
+    })
+  }
+  return flushing
+}
+
+// Sent when the network comes back, every RETRY_MS while something waits, at start.
+export function startOutbox() {
+  window.addEventListener('online', () => flush())
+  setInterval(() => {
+    if (outbox.value.some((i) => i.status === 'pending')) flush()
+  }, RETRY_MS)
+  return refreshOutbox().then(() => flush())
+}

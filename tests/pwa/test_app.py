@@ -1,0 +1,321 @@
+"""The PWA in Debian's Chromium at a phone viewport, against a real server.
+
+Docs: docs/pwa.md#browser-tests. One gunicorn server for the module (tests/pwa/server.py,
+its own SQLite database) with four demo documents (leader1–3 each hold a 会签 task of
+each). Every test uses a fresh browser context (390×844, touch, is_mobile) and checks
+the outcome through the API, not only on the screen:
+
+* leader1 signs in, sees the demo task in 待办 and approves it with one tap;
+* leader1 approves offline: 待发送, still open on the server; back online it is sent
+  and the server holds exactly one approval by leader1;
+* an approval queued offline for a task that is withdrawn meanwhile (someone else
+  acted) is shown plainly as not sent, and the server records no approval;
+* leader2 registers a passkey (Chromium's virtual authenticator over CDP) and approves
+  with a WebAuthn step-up: the trail says confirmed_with "passkey"; then signs out
+  and back in with the passkey alone;
+* the manifest is installable (name, icons incl. maskable, standalone), the service
+  worker controls the page, and an offline reload still shows the app shell.
+
+Skipped, with the reason printed, only when /usr/bin/chromium is missing
+(.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import urllib.request
+
+import pytest
+
+from tests.deploy.helpers import http
+from tests.pwa.server import CHROMIUM, CHROMIUM_ARGS, PHONE, start_server
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian chromium is not installed (.ci/run installs it)"
+    ),
+]
+
+PASSWORD = "GovDesk@2026"  # the demo password (docs/demo.md)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = start_server(tmp_path_factory.mktemp("pwa-server"))
+    try:
+        srv.documents = srv.seed_tasks(4)
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+class Person:
+    """The API as one demo user, to check the server's side of what the app did."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.base = base.replace("localhost", "127.0.0.1")
+        status, body = http(
+            "POST", self.base + "/api/v1/auth/token/", {"username": username, "password": PASSWORD}
+        )
+        assert status == 200, body
+        self.headers = {"Authorization": f"Bearer {body['access']}"}
+        self.id = body["user"]["id"]
+
+    def get(self, path: str) -> dict:
+        status, body = http("GET", self.base + path, headers=self.headers)
+        assert status == 200, body
+        return body
+
+    def task_for(self, document_id: int, state: str = "todo") -> dict | None:
+        for item in self.get(f"/api/v1/tasks/?state={state}&page_size=100")["results"]:
+            if item["document"]["id"] == document_id:
+                return item
+        return None
+
+    def approvals_by_me(self, document_id: int) -> list[dict]:
+        entries = self.get(f"/api/v1/documents/{document_id}/trail/")["entries"]
+        return [e for e in entries if e["action"] == "approve" and e["actor"]["id"] == self.id]
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(base + "/#/login")
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(PASSWORD)
+    page.get_by_role("button", name="登录 Sign in", exact=True).tap()
+    page.get_by_role("navigation").wait_for()  # the tab bar: signed in, on 待办
+
+
+def test_login_shows_the_demo_task_and_one_tap_approves_it(server, phone):
+    leader1 = Person(server.base, "leader1")
+    document_id = server.documents[0]
+    task = leader1.task_for(document_id)
+    assert task is not None and task["state"] == "open"
+
+    page = phone.new_page()
+    sign_in(page, server.base, "leader1")
+    row = page.get_by_test_id(f"task-{task['id']}")
+    row.get_by_text("关于做好冬季安全生产工作的通知").wait_for()
+    row.get_by_role("button", name="同意").tap()  # the one tap
+    row.wait_for(state="detached")
+
+    assert leader1.task_for(document_id) is None
+    done = leader1.task_for(document_id, state="done")
+    assert done is not None and done["state"] == "done"
+    approvals = leader1.approvals_by_me(document_id)
+    assert [a["opinion"] for a in approvals] == ["同意"]  # once, the step's standard opinion
+
+
+def test_offline_approval_waits_as_pending_and_syncs_exactly_once(server, phone):
+    leader1 = Person(server.base, "leader1")
+    document_id = server.documents[1]
+    task = leader1.task_for(document_id)
+    assert task is not None
+
+    page = phone.new_page()
+    sign_in(page, server.base, "leader1")
+    row = page.get_by_test_id(f"task-{task['id']}")
+    row.get_by_role("button", name="同意").wait_for()
+
+    phone.set_offline(True)
+    page.get_by_role("status").filter(has_text="离线").wait_for()  # the offline banner
+    row.get_by_role("button", name="同意").tap()
+    pending = page.get_by_test_id(f"outbox-{task['id']}")
+    pending.get_by_text("待发送").first.wait_for()
+    row.get_by_text("待发送").wait_for()  # the row says 待发送, never 已同意
+    page.wait_for_timeout(1500)
+    assert leader1.task_for(document_id)["state"] == "open"  # nothing reached the server
+    stored = page.evaluate(
+        """() => new Promise((resolve) => {
+             const open = indexedDB.open('govdesk');
+             open.onsuccess = () => {
+               const get = open.result.transaction('outbox').objectStore('outbox').getAll();
+               get.onsuccess = () => resolve(get.result);
+             };
+           })"""
+    )
+    assert [(i["taskId"], i["status"]) for i in stored] == [(task["id"], "pending")]
+    assert stored[0]["key"].startswith("pwa-")  # the Idempotency-Key travels with it
+
+    phone.set_offline(False)  # the online event sends the queue
+    pending.wait_for(state="detached", timeout=30_000)
+    row.wait_for(state="detached")
+    assert leader1.task_for(document_id) is None
+    assert len(leader1.approvals_by_me(document_id)) == 1
+
+    # The same key again (a retry whose answer was lost) is a replay, not a second act.
+    status, body = http(
+        "POST",
+        leader1.base + f"/api/v1/tasks/{task['id']}/approve/",
+        headers={**leader1.headers, "Idempotency-Key": stored[0]["key"]},
+    )
+    assert status == 200, body
+    assert len(leader1.approvals_by_me(document_id)) == 1
+
+
+def test_a_queued_approval_for_a_task_someone_else_closed_is_shown_as_not_sent(server, phone):
+    leader1, director = Person(server.base, "leader1"), Person(server.base, "director")
+    document_id = server.documents[3]
+    task = leader1.task_for(document_id)
+    assert task is not None
+
+    page = phone.new_page()
+    sign_in(page, server.base, "leader1")
+    row = page.get_by_test_id(f"task-{task['id']}")
+    row.get_by_role("button", name="同意").wait_for()
+    phone.set_offline(True)
+    row.get_by_role("button", name="同意").tap()
+    outbox = page.get_by_test_id(f"outbox-{task['id']}")
+    outbox.get_by_text("待发送").first.wait_for()
+
+    # Meanwhile the director, whose approval opened the countersign step, withdraws it.
+    status, body = http(
+        "POST",
+        director.base + f"/api/v1/documents/{document_id}/withdraw/",
+        headers={**director.headers, "Idempotency-Key": "pwa-test-withdraw-1"},
+    )
+    assert status == 200, body
+
+    phone.set_offline(False)
+    outbox.get_by_role("alert").filter(has_text="未能发送").wait_for(timeout=30_000)
+    assert "已被他人处理" in outbox.inner_text()
+    assert leader1.approvals_by_me(document_id) == []
+    page.reload()  # the refusal is kept (IndexedDB) until the person dismisses it
+    outbox.get_by_role("button", name="知道了 OK").tap()
+    outbox.wait_for(state="detached")
+
+
+def _passkeys_available(base: str) -> bool:
+    leader = Person(base, "leader3")
+    status, _ = http("GET", leader.base + "/api/v1/me/passkeys/", headers=leader.headers)
+    return status == 200
+
+
+def test_register_a_passkey_and_approve_with_step_up(server, phone):
+    if not _passkeys_available(server.base):
+        pytest.skip(
+            "the passkey API (docs/webauthn contract, helper PASSKEYS) is not in this build"
+        )
+    leader2 = Person(server.base, "leader2")
+    document_id = server.documents[2]
+    task = leader2.task_for(document_id)
+    assert task is not None
+
+    page = phone.new_page()
+    cdp = phone.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    sign_in(page, server.base, "leader2")
+    page.goto(server.base + "/#/me")
+    page.get_by_role("button", name="添加本机通行密钥").tap()
+    page.get_by_text("添加于").first.wait_for()
+    listed = leader2.get("/api/v1/me/passkeys/")
+    rows = listed if isinstance(listed, list) else listed["results"]
+    assert len(rows) == 1  # registered on the server, not only shown
+
+    page.goto(server.base + "/#/todo")
+    row = page.get_by_test_id(f"task-{task['id']}")
+    row.get_by_role("button", name="同意").tap()
+    row.wait_for(state="detached")
+
+    entries = [
+        e
+        for e in leader2.get(f"/api/v1/documents/{document_id}/trail/")["entries"]
+        if e["task_id"] == task["id"]
+    ]
+    assert entries and entries[0]["action"] == "approve"
+    assert entries[0].get("confirmed_with") == "passkey"
+
+    # Sign out, then in again with the passkey alone (discoverable credential).
+    page.goto(server.base + "/#/me")
+    page.get_by_role("button", name="退出登录 Sign out").tap()
+    page.get_by_role("button", name="使用通行密钥登录").tap()
+    page.get_by_role("navigation").wait_for()
+    assert page.url.endswith("#/todo")
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_manifest_service_worker_and_offline_shell(server, phone):
+    base = server.base.replace("localhost", "127.0.0.1")
+    with urllib.request.urlopen(base + "/manifest.webmanifest", timeout=10) as response:
+        manifest = json.loads(response.read())
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert response.headers["Content-Type"].startswith("application/manifest+json")
+    assert manifest["name"] == "协同办公" and manifest["short_name"]
+    assert manifest["display"] == "standalone" and manifest["start_url"] and manifest["theme_color"]
+    purposes = set()
+    for icon in manifest["icons"]:
+        with urllib.request.urlopen(base + icon["src"], timeout=10) as response:
+            width, height = _png_size(response.read())
+        assert f"{width}x{height}" == icon["sizes"]
+        purposes.add((icon["sizes"], icon["purpose"]))
+    assert {
+        ("192x192", "any"),
+        ("512x512", "any"),
+        ("192x192", "maskable"),
+        ("512x512", "maskable"),
+    } <= purposes
+
+    page = phone.new_page()
+    page.goto(server.base + "/")
+    page.get_by_role("button", name="登录 Sign in", exact=True).wait_for()
+    html = page.content()
+    assert 'rel="manifest"' in html
+    scope = page.evaluate("async () => (await navigator.serviceWorker.ready).scope")
+    assert scope == server.base + "/"
+    if not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        page.reload()  # clientsClaim normally takes the page over; a reload surely does
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    asset = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => e.name)"
+        ".find(n => n.includes('/assets/'))"
+    )
+    with urllib.request.urlopen(asset.replace("localhost", "127.0.0.1"), timeout=10) as response:
+        assert "immutable" in response.headers["Cache-Control"]
+
+    # Offline: every request the page sends to the network fails. (Playwright's
+    # set_offline also cuts the service worker's own cache answers to navigations in
+    # this Chromium, so the page's requests are aborted instead: docs/pwa.md#browser-tests.)
+    page.route("**/*", lambda route: route.abort("internetdisconnected"))
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    page.get_by_role("button", name="登录 Sign in", exact=True).wait_for()  # the app shell
+    assert "协同办公" in page.title()
