@@ -374,7 +374,7 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files (the PWA build lands in STATIC_ROOT via collectstatic) --------------------
+# --- Static files (docker: publish_pwa also copies the PWA into STATIC_ROOT/app for nginx) -----
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # GovDesk container entrypoint. Docs: docs/operations.md#deployment-with-compose
 #
-#   setup        manage.py check --deploy (warnings fail), migrate, collectstatic:
+#   setup        manage.py check --deploy (warnings fail), migrate, collectstatic,
+#                publish_pwa (the app into the static volume for nginx):
 #                the one-shot `setup` service of docker/compose.yaml runs it before
 #                web, worker and beat start, and after every upgrade.
 #   manage ARGS  manage.py ARGS (e.g. `manage verify_audit`, `manage createsuperuser`)
@@ -14,6 +15,8 @@ case "${1:-}" in
     python manage.py check --deploy --fail-level WARNING
     python manage.py migrate --noinput
     python manage.py collectstatic --noinput --verbosity 0
+    # The PWA into the static volume, where nginx serves it (docs/pwa.md).
+    python manage.py publish_pwa --if-built
     echo "govdesk setup: checks passed, database migrated, static files collected"
     ;;
   manage)

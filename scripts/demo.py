@@ -425,6 +425,12 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def app_url(base_url: str) -> str:
+    """The app's address: on loopback, ``localhost`` rather than 127.0.0.1, because a
+    browser allows passkeys (WebAuthn) on localhost but never on an IP address."""
+    return base_url.replace("://127.0.0.1:", "://localhost:", 1)
+
+
 def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -517,6 +523,8 @@ def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str
         [
             "",
             "GovDesk demo city 新城市 is running.",
+            f"  App (PWA)   {app_url(base_url)}/  (leader1 has a task to approve; "
+            "passkeys need localhost or HTTPS)",
             f"  API         {base_url}/api/v1/",
             f"  API docs    {base_url}{DOCS_PATH}",
             f"  Health      {base_url}{HEALTH_PATH}",
@@ -543,6 +551,24 @@ def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str
             "",
         ]
     )
+
+
+def give_leader1_a_task(
+    console: Console, python: str, base_url: str, env: Mapping[str, str]
+) -> None:
+    """The task the app's first screen shows (docs/pwa.md#the-demo-task): over HTTP,
+    the clerk submits a notice and the director reviews it, so leader1–3 each have a
+    会签 to approve. Skipped when leader1 already has one; a failure is reported but
+    does not stop the demo (the city is usable without it)."""
+    try:
+        run_step(
+            console,
+            [python, str(BASE_DIR / "pwa" / "scripts" / "seed_demo_task.py"),
+             "--url", base_url, "--if-empty"],
+            env,
+        )  # fmt: skip
+    except DemoError as exc:
+        console.say(f"warning: no demo task for leader1 ({exc}); see docs/pwa.md#the-demo-task")
 
 
 def build_commands(
@@ -671,6 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         base_url = f"http://{url_host(host)}:{port}"
         wait_for_health(base_url + HEALTH_PATH, supervisor, args.health_timeout)
+        give_leader1_a_task(console, python, base_url, env)
         console.say(
             banner(
                 base_url,

@@ -12,6 +12,17 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_cache_for_this_run() -> None:
+    """The cache (Redis in CI) outlives the test database: Idempotency-Key answers,
+    throttle counters and challenges of an earlier run must not leak into this one.
+    The suite's Redis database is its own (.ci/run: db 14), so it is emptied once."""
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"

@@ -263,3 +263,30 @@ def test_entrypoint_and_healthcheck_are_executable():
         assert (DOCKER / name).stat().st_mode & 0o111, name
     result = subprocess.run(["sh", "-n", str(DOCKER / "entrypoint.sh")], capture_output=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_serves_every_file_of_the_pwa_build_as_django_would():
+    """nginx serves the app from the static volume (manage.py publish_pwa copies it
+    there): every top-level file of the build must match one of its PWA locations, with
+    the caching and the Content-Security-Policy that WhiteNoise gives in the demo."""
+    from django.conf import settings
+
+    conf = (DOCKER / "nginx.conf").read_text()
+    dist = REPO / "pwa" / "dist"
+    assert (dist / "index.html").is_file(), "no PWA build: `make test` runs `make pwa` first"
+    pattern = re.search(r'location ~ "(\^/\(sw[^"]+)"', conf)
+    assert pattern, "the PWA's top-level files location"
+    top_level = re.compile(pattern.group(1).replace("\\\\", "\\"))
+    for path in dist.rglob("*"):
+        name = path.relative_to(dist).as_posix()
+        if path.is_dir() or name.endswith((".gz", ".br")) or name.startswith("assets/"):
+            continue
+        if name == "index.html":
+            continue  # served by `location = /`
+        assert top_level.match("/" + name), f"nginx would proxy /{name} instead of serving it"
+    assert re.search(r"location /assets/ \{\s*root /srv/static/app;", conf)
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable";' in conf
+    csp = re.search(r'add_header Content-Security-Policy "([^"]+)";', conf)
+    assert csp and csp.group(1) == settings.PWA_CONTENT_SECURITY_POLICY
+    entrypoint = (DOCKER / "entrypoint.sh").read_text()
+    assert "python manage.py publish_pwa --if-built" in entrypoint

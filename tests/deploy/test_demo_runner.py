@@ -182,6 +182,17 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
                 headers={"Authorization": f"Bearer {tokens['access']}"},
             )
             assert status == 200, me
+        # The launcher gave leader1 a task to approve in the app (docs/pwa.md#the-demo-task),
+        # and the banner points at the app on localhost, where passkeys work.
+        assert f"App (PWA)   http://localhost:{launcher.port}/" in log
+        tokens = _login(launcher.base, "leader1", TEST_PASSWORD, None)
+        status, todo = http(
+            "GET",
+            f"{launcher.base}/api/v1/tasks/?state=todo",
+            headers={"Authorization": f"Bearer {tokens['access']}"},
+        )
+        assert status == 200 and todo["results"], todo
+        assert todo["results"][0]["step"]["kind"] == "countersign", todo["results"][0]
         # The docs UI is served (no CDN) and its assets come from collectstatic.
         status, _ = http("GET", f"{launcher.base}/api/docs/")
         assert status == 200

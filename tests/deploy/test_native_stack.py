@@ -207,7 +207,8 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
     (var_dir / "static").mkdir(parents=True)
     (var_dir / "beat").mkdir()
 
-    # The `setup` service: check --deploy (warnings fail), migrate, collectstatic.
+    # The `setup` service: check --deploy (warnings fail), migrate, collectstatic,
+    # publish_pwa.
     setup = subprocess.run(
         ["sh", str(REPO / "docker" / "entrypoint.sh"), *COMPOSE["setup"]["command"]],
         cwd=str(REPO),
@@ -219,6 +220,9 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
     assert setup.returncode == 0, setup.stdout + setup.stderr
     assert "checks passed, database migrated, static files collected" in setup.stdout
     assert (var_dir / "static" / "staticfiles.json").exists()
+    # ... and the PWA into the static volume, where nginx serves it (docs/pwa.md).
+    assert "PWA published to" in setup.stdout, setup.stdout
+    assert (var_dir / "static" / "app" / "index.html").is_file()
 
     stack = Stack(tmp_path, env, var_dir)
     try:

@@ -50,6 +50,15 @@ def keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def short_live_streams(settings):
+    """The live channel (GET /api/v1/notifications/stream/) answers 200 and streams for
+    GOVDESK_NOTIFY_STREAM_SECONDS (55 s) before it ends; the fuzzer reads each body to
+    the end, so here a stream lives a second (its own tests: tests/api/notify/test_live.py)."""
+    settings.GOVDESK_NOTIFY_STREAM_SECONDS = 1
+    settings.GOVDESK_NOTIFY_STREAM_HEARTBEAT_SECONDS = 1
+
+
 @pytest.fixture
 def fuzz_admin(db):
     from tests.personas import Role, make_org, make_user
