@@ -85,7 +85,7 @@ class ScanResult:
 
 def candidates(now: datetime):
     """Open tasks that may need an automatic urge now, in one query (the partial
-    index ``urging_task_open_due_idx`` on open tasks' due_at): past due with no red
+    index ``task_open_due_idx`` of api/workflow on open tasks' due_at): past due with no red
     urge today and fewer than GOVDESK_URGE_RED_MAX in total, or not yet due with no
     yellow urge yet. Whether a not-yet-due one is yellow is decided in Python (it
     needs the working-day calendar)."""

@@ -270,6 +270,12 @@ class Task(models.Model):
             models.Index(fields=["on_behalf_of", "state"], name="task_behalf_idx"),
             models.Index(fields=["instance", "step_order", "state"], name="task_step_idx"),
             models.Index(fields=["document", "assignee"], name="task_document_idx"),
+            # The deadline scan of urging (docs/urging.md) reads open tasks by due_at;
+            # the statistics (docs/supervision.md) read a period by acted_at.
+            models.Index(
+                fields=["due_at"], condition=models.Q(state="open"), name="task_open_due_idx"
+            ),
+            models.Index(fields=["acted_at"], name="task_acted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -129,9 +129,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunSQL(
-            sql="CREATE INDEX IF NOT EXISTS urging_task_open_due_idx "
-            "ON workflow_task (due_at) WHERE state = 'open'",
-            reverse_sql="DROP INDEX IF EXISTS urging_task_open_due_idx",
-        ),
     ]
