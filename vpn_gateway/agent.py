@@ -291,7 +291,9 @@ class Agent:
             logger.warning("sync failed, keeping the current peers: %s", exc)
         try:
             self.report()
-        except AgentError as exc:
+        except (AgentError, ValueError) as exc:
+            # ValueError: `wg show dump` output this agent cannot read (another wg
+            # version); the peers stay applied and the next round tries again.
             logger.warning("status report failed: %s", exc)
         return ok
 

@@ -299,6 +299,11 @@ MESSAGES: dict[str, Msg] = {
     "document_not_outgoing": Msg(
         "只有发文才能分发。", "Only outgoing documents can be dispatched."
     ),
+    "document_not_final": Msg(
+        "公文已退回修改、撤回或仍是草稿，不能分发其用印件。",
+        "The document is a draft, returned for revision or withdrawn; "
+        "its sealed copy cannot be dispatched.",
+    ),
     "already_dispatched": Msg("该公文已分发过。", "This document has already been dispatched."),
     "not_dispatched": Msg("该公文尚未分发。", "This document has not been dispatched."),
     "unit_not_found": Msg("收文单位不存在。", "A recipient unit does not exist."),

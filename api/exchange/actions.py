@@ -41,6 +41,11 @@ from api.exchange.models import (
 )
 
 MAX_RECIPIENTS = 5000
+# A document back with its drafter (draft, returned) or withdrawn: its sealed PDF is
+# of a text that is being revised or was taken back, so it must not go out.
+NOT_DISPATCHABLE = frozenset(
+    {DocumentStatus.DRAFT, DocumentStatus.RETURNED, DocumentStatus.WITHDRAWN}
+)
 MAX_REASON = 500
 MAX_GROUP_UNITS = 5000
 
@@ -162,7 +167,8 @@ def dispatch_document(
     Refusals: 404 (cannot see the document, recorded); 403 ``permission_denied`` (not
     a clerk or unit admin of the document's unit, recorded); 422
     ``document_not_outgoing``; the recipient codes of ``clean_recipients``; 409
-    ``document_not_sealed``; 409 ``already_dispatched``."""
+    ``document_not_sealed``; 409 ``document_not_final`` (draft, returned or
+    withdrawn since it was sealed); 409 ``already_dispatched``."""
     document = document_or_404(actor, document_id)
     if not selectors.may_send_for(actor, document.unit):
         record_denied(
@@ -178,6 +184,8 @@ def dispatch_document(
             rendering = sealed_rendering(locked)
             if rendering is None:
                 raise Conflict("document_not_sealed")
+            if locked.status in NOT_DISPATCHABLE:
+                raise Conflict("document_not_final", extra={"status": locked.status})
             existing = Dispatch.objects.filter(document=locked).first()
             if existing is not None:
                 raise Conflict("already_dispatched", extra={"dispatch_id": existing.pk})
@@ -666,18 +674,33 @@ def _unique_name(name: str, exclude: int | None = None) -> str:
     return name
 
 
+def _name_race(name: str | None) -> ApiError | None:
+    """After an IntegrityError: the 409 of ``_unique_name`` when the cause is a group of
+    that name committed between the check and the write (two admins at once)."""
+    name = (name or "").strip()
+    if name and ExchangeGroup.objects.filter(name=name).exists():
+        return ApiError("group_name_taken", status_code=409, fields={"name": [name]})
+    return None
+
+
 def create_group(actor: User, name: str, unit_ids: list[int]) -> ExchangeGroup:
     _require_group_admin(actor, "exchange.group_create")
     ids = _group_units(unit_ids)
-    with transaction.atomic():
-        group = ExchangeGroup.objects.create(name=_unique_name(name))
-        group.units.set(ids)
-        record(
-            "exchange.group_created",
-            actor=actor,
-            obj=group,
-            detail={"name": group.name, "unit_ids": ids},
-        )
+    try:
+        with transaction.atomic():
+            group = ExchangeGroup.objects.create(name=_unique_name(name))
+            group.units.set(ids)
+            record(
+                "exchange.group_created",
+                actor=actor,
+                obj=group,
+                detail={"name": group.name, "unit_ids": ids},
+            )
+    except IntegrityError:
+        problem = _name_race(name)
+        if problem is None:
+            raise
+        raise problem from None
     return group
 
 
@@ -691,18 +714,24 @@ def update_group(
 
         raise NotFound()
     ids = _group_units(unit_ids) if unit_ids is not None else None
-    with transaction.atomic():
-        group = ExchangeGroup.objects.select_for_update().get(pk=group_id)
-        changed: dict[str, Any] = {}
-        if name is not None and name.strip() != group.name:
-            group.name = _unique_name(name, exclude=group.pk)
-            changed["name"] = group.name
-        if ids is not None:
-            group.units.set(ids)
-            changed["unit_ids"] = ids
-        group.updated_at = timezone.now()
-        group.save(update_fields=["name", "updated_at"])
-        record("exchange.group_updated", actor=actor, obj=group, detail=changed)
+    try:
+        with transaction.atomic():
+            group = ExchangeGroup.objects.select_for_update().get(pk=group_id)
+            changed: dict[str, Any] = {}
+            if name is not None and name.strip() != group.name:
+                group.name = _unique_name(name, exclude=group.pk)
+                changed["name"] = group.name
+            if ids is not None:
+                group.units.set(ids)
+                changed["unit_ids"] = ids
+            group.updated_at = timezone.now()
+            group.save(update_fields=["name", "updated_at"])
+            record("exchange.group_updated", actor=actor, obj=group, detail=changed)
+    except IntegrityError:
+        problem = _name_race(name)
+        if problem is None:
+            raise
+        raise problem from None
     return group
 
 

@@ -161,7 +161,8 @@ class DocumentDispatchView(APIView):
             "receipt per unit are written in one transaction; the receiving clerks are "
             "notified by the worker (202: `state` is `sending` until then). Codes: "
             "403 permission_denied, 404 not_found, 422 document_not_outgoing, "
-            "409 document_not_sealed, 409 already_dispatched, 400 unit_not_found / "
+            "409 document_not_sealed, 409 document_not_final (draft, returned or "
+            "withdrawn since it was sealed), 409 already_dispatched, 400 unit_not_found / "
             "unit_not_exchange_enabled / recipient_duplicated / own_unit_recipient / "
             "group_not_found (with `fields` and `unit_ids` naming the ids)."
         ),
@@ -173,7 +174,11 @@ class DocumentDispatchView(APIView):
                 ERR_400,
                 ERR_403,
                 ERR_404,
-                {409: error_response("document_not_sealed / already_dispatched")},
+                {
+                    409: error_response(
+                        "document_not_sealed / document_not_final / already_dispatched"
+                    )
+                },
                 ERR_422,
             ),
         },

@@ -20,9 +20,18 @@ def _table(data: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
     return list(data["columns"]), list(data["rows"])
 
 
+# A text cell starting with one of these is a formula to Excel and LibreOffice (and
+# openpyxl stores a string starting with "=" as a formula outright). Unit and person
+# names are typed by unit admins, and the exports are opened by supervisors: such a
+# cell is prefixed with an apostrophe so that it stays text (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 

@@ -48,6 +48,10 @@ from api.workflow.models import StepKind, Task
 
 TAGS = ["stats"]
 MAX_PERIOD_DAYS = 400
+# The dates a period may name. Outside them the period's end (``to`` + 1 day) and its
+# Shanghai midnights in UTC leave Python's date range: a 500 instead of a 400.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 XLSX = XLSXRenderer.media_type
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -109,6 +113,20 @@ def _period(query: dict[str, Any]) -> compute.Period:
     today = _today()
     last = query.get("to") or today
     first = query.get("from") or date(last.year, 1, 1)
+    for name in ("from", "to"):
+        day = query.get(name)
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ApiError(
+                "validation_error",
+                fields={
+                    name: [
+                        t(
+                            "日期须在 1900-01-01 至 2999-12-31 之间。",
+                            "The date must lie between 1900-01-01 and 2999-12-31.",
+                        )
+                    ]
+                },
+            )
     if last < first:
         raise ApiError(
             "validation_error", fields={"to": [t("结束日期早于开始日期。", "to is before from.")]}

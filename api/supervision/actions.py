@@ -35,6 +35,10 @@ from api.supervision.models import (
 )
 
 MAX_MILESTONES = 20
+# Every light walks the working-day calendar from the item's creation to its deadline,
+# one day at a time: a deadline in year 9999 took ~15 s of CPU per recompute and then
+# overflowed the date range (a 500). A century keeps a recompute well under a second.
+MAX_DEADLINE = timedelta(days=36_525)
 
 
 def _field_error(field: str, zh: str, en: str) -> ApiError:
@@ -166,6 +170,12 @@ def create_item(
         raise _field_error(
             "deadline", "办结期限须晚于现在。", "The deadline must be in the future."
         )
+    if deadline > now + MAX_DEADLINE:
+        raise _field_error(
+            "deadline",
+            "办结期限不能超过 100 年。",
+            "The deadline is at most 100 years from now.",
+        )
     document = None
     if source == Source.DOCUMENT:
         from api.documents.models import Document
@@ -176,6 +186,15 @@ def create_item(
             else None
         )
         if document is None or not selectors.supervises(actor, document.unit):
+            # Like the owner unit: a document outside the scope reads as missing, and
+            # the attempt is recorded.
+            if document is not None:
+                record_denied(
+                    "supervision.create",
+                    actor=actor,
+                    obj=document,
+                    detail={"reason": "document_outside_scope"},
+                )
             raise _field_error("document_id", "公文不存在。", "No such document.")
     elif document_id is not None:
         raise _field_error(

@@ -173,8 +173,12 @@ class VpnPeerListSerializer(serializers.Serializer):
 class VpnPeerStatusSerializer(StrictSerializer):
     public_key = serializers.CharField(max_length=44)
     endpoint = serializers.CharField(max_length=64, allow_null=True, required=False)
+    # The upper bound keeps datetime.fromtimestamp in range (9999-12-31T23:59:59Z).
     latest_handshake = serializers.IntegerField(
-        min_value=0, allow_null=True, help_text="unix seconds; null = never"
+        min_value=0,
+        max_value=253_402_300_799,
+        allow_null=True,
+        help_text="unix seconds; null = never",
     )
     rx_bytes = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
     tx_bytes = serializers.IntegerField(min_value=0, max_value=2**63 - 1)

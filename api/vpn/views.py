@@ -2,8 +2,9 @@
 the gateway agents' endpoints and their credentials. Docs: docs/vpn.md#api.
 
 Thin views: state changes are in api/vpn/actions.py, reads in api/vpn/selectors.py.
-The config fetch is deliberately not ``@idempotent``: a replayed response would keep
-a private key in the idempotency cache; a lost response means revoke and request again.
+The config fetch and the agent credential issue are deliberately not ``@idempotent``:
+a replayed response would keep a private key or a credential in the idempotency cache
+(Redis) in plaintext; a lost response means revoke and request (or issue) again.
 """
 
 from __future__ import annotations
@@ -238,7 +239,6 @@ class AgentCredentialListView(APIView):
         request=s.VpnAgentIssueSerializer,
         responses={201: s.VpnAgentIssuedSerializer, **errors(ERR_400, ERR_403)},
     )
-    @idempotent
     def post(self, request: Request) -> Response:
         body = s.VpnAgentIssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)

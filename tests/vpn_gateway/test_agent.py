@@ -328,3 +328,17 @@ def test_command_line_refuses_plain_http_without_the_flag(tmp_path, capsys):
     argv += ["--interface", "wgd-test", "--state-dir", str(tmp_path / "s"), "--once"]
     code = main(argv)
     assert code == 2 and "insecure-loopback" in capsys.readouterr().err
+
+
+def test_unreadable_wg_dump_skips_the_report_but_keeps_the_peers(api, tmp_path):
+    """A `wg show dump` line this agent cannot parse (another wg version) must not stop
+    the loop: the peers stay applied, the report waits for the next round."""
+    wg = FakeWg()
+    wg.dump = (
+        "priv\tpub\t51820\toff\npeer\t(none)\t1.2.3.4:5\t10.99.0.2/32\tnot-a-number\t0\t0\toff\n"
+    )
+    api.serve(signed(3, ["10.99.0.2"]))
+    agent = make_agent(api, tmp_path, wg)
+    assert agent.run_once() is True
+    assert len(wg.applied) == 1 and agent.applied is not None and agent.applied.version == 3
+    assert api.reports == []

@@ -334,34 +334,37 @@ def login(
         _record_refusal("auth.login_failed", user, "password_expired")
         raise ApiError("password_expired", status_code=403)
     now = timezone.now()
-    with transaction.atomic():
-        try:
+    try:
+        with transaction.atomic():
             _mark_used(passkey, verified)
-        except webauthn.PasskeyRefused:
-            raise ApiError("passkey_invalid", status_code=401) from None
-        throttling.reset_username(user.username)
-        session = open_session(
-            user,
-            device_name=device_name,
-            user_agent=client.user_agent,
-            ip_address=client.address,
-            mfa_satisfied=True,
-        )
-        pair = issue_tokens(user, session)
-        User.objects.filter(pk=user.pk).update(last_login=now)
-        record(
-            "auth.login",
-            actor=user,
-            obj=session,
-            unit_id=user.unit_id,
-            detail={
-                "device_name": session.device_name,
-                "method": "passkey",
-                "passkey_id": passkey.pk,
-                "second_factor": True,
-                "mfa_setup_required": False,
-            },
-        )
+            throttling.reset_username(user.username)
+            session = open_session(
+                user,
+                device_name=device_name,
+                user_agent=client.user_agent,
+                ip_address=client.address,
+                mfa_satisfied=True,
+            )
+            pair = issue_tokens(user, session)
+            User.objects.filter(pk=user.pk).update(last_login=now)
+            record(
+                "auth.login",
+                actor=user,
+                obj=session,
+                unit_id=user.unit_id,
+                detail={
+                    "device_name": session.device_name,
+                    "method": "passkey",
+                    "passkey_id": passkey.pk,
+                    "second_factor": True,
+                    "mfa_setup_required": False,
+                },
+            )
+    except webauthn.PasskeyRefused as refused:
+        # Another sign-in with the same counter value won the compare-and-set
+        # (_mark_used): a refusal like any other, counted and recorded once the
+        # block has rolled back, so the record is not undone with it.
+        fail(keys, user, refused.reason)
     return LoginResult(user=user, pair=pair, mfa_setup_required=False)
 
 

@@ -412,6 +412,31 @@ def test_counter_regression_is_refused_as_a_cloned_authenticator(bob_key, bob):
     assert Passkey.objects.get().sign_count == 2
 
 
+def test_losing_the_counter_race_is_refused_counted_and_recorded(bob_key, bob, monkeypatch):
+    """Two sign-ins verified against the same stored counter: only the first moves it
+    (compare-and-set); the other is a refusal like any other — 401, a failure that
+    counts towards the lockout, and an ``auth.login_failed`` record — not a silent 401."""
+    from api.accounts import passkeys as webauthn
+
+    real = webauthn.verify_assertion
+
+    def verify_then_lose_the_race(parsed, challenge, passkey):
+        verified = real(parsed, challenge, passkey)
+        # The concurrent sign-in stores the same new counter first.
+        Passkey.objects.filter(pk=passkey.pk).update(sign_count=verified.sign_count)
+        return verified
+
+    monkeypatch.setattr(webauthn, "verify_assertion", verify_then_lose_the_race)
+    response = passkey_login(bob_key)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "passkey_invalid"
+    assert signed_in() == 0
+    (failed,) = events("auth.login_failed")
+    assert failed.detail["reason"] == "passkey_sign_count_race"
+    assert failed.actor_username == "bob"
+    assert LoginThrottle.objects.get(key__startswith="user:").failures == 1
+
+
 def test_an_unknown_credential_counts_against_the_address_only():
     response = passkey_login(SoftAuthenticator())
     assert response.status_code == 401

@@ -162,3 +162,22 @@ def test_groups_expand_to_main_recipients_explicit_cc_wins(ex, django_capture_on
     roles = dict(Receipt.objects.values_list("unit_id", "role"))
     assert roles == {org.bureau.pk: "to", org.district.pk: "to", org.township.pk: "cc"}
     assert response.json()["group_ids"] == [group.pk]
+
+
+@pytest.mark.parametrize("status", ["draft", "returned", "withdrawn"])
+def test_sealed_but_returned_or_withdrawn_document(ex, refused, status):
+    # The seal was applied to a version that has since gone back for revision (or was
+    # withdrawn): sending that old sealed PDF would send what is no longer the text.
+    document = make_document(ex.org.office, ex.personas["bob"], status=status, doc_number="x2")
+    response = post(ex.personas["bob"], document.pk, to_units=[ex.org.bureau.pk])
+    error = refused(response, 409, "document_not_final")
+    assert error["status"] == status
+
+
+def test_sealed_document_still_in_its_flow_may_be_dispatched(ex):
+    # The distribute (分发) step comes after the seal step, while the flow is running.
+    document = make_document(
+        ex.org.office, ex.personas["bob"], status="in_progress", doc_number="x3"
+    )
+    response = post(ex.personas["bob"], document.pk, to_units=[ex.org.bureau.pk])
+    assert response.status_code == 202, response.content

@@ -66,3 +66,27 @@ def test_units_search_by_pinyin(ex):
     assert names("财政") == ["新城市财政局"]
     assert names("dongqu") == ["东区", "东区街道"]
     assert names("zzzz") == []
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_name_taken_between_the_check_and_the_write_is_409(ex, monkeypatch, method):
+    # Two admins creating (or renaming to) the same name at once: the second one's
+    # check passes before the first commits, and the unique index refuses its row.
+    # That must be the same 409 as the check's, not a 500.
+    from api.exchange import actions
+
+    ivy = client_for(ex.personas["ivy"])
+    ExchangeGroup.objects.create(name="全体区县政府")
+    other = ExchangeGroup.objects.create(name="其他")
+    monkeypatch.setattr(actions, "_unique_name", lambda name, exclude=None: name.strip())
+    if method == "post":
+        response = ivy.post(
+            "/api/v1/exchange/groups/", {"name": "全体区县政府", "unit_ids": []}, format="json"
+        )
+    else:
+        response = ivy.patch(
+            f"/api/v1/exchange/groups/{other.pk}/", {"name": "全体区县政府"}, format="json"
+        )
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "group_name_taken"
+    assert sorted(ExchangeGroup.objects.values_list("name", flat=True)) == ["全体区县政府", "其他"]

@@ -224,6 +224,28 @@ def test_xlsx_export(stats_fixture, org, personas):
     assert dict(zip(header, bob, strict=True))["办件数"] == 4
 
 
+def test_exports_keep_formula_like_names_as_text(stats_fixture, org, personas):
+    """A name typed by a unit admin that starts like a formula must not run in the
+    supervisor's spreadsheet: it is exported as text behind an apostrophe."""
+    from api.accounts.models import Unit, User
+
+    User.objects.filter(pk=personas["bob"].pk).update(display_name='=HYPERLINK("x","点我")')
+    Unit.objects.filter(pk=org.bureau.pk).update(name="+1+cmd|' /C calc'!A0")
+    sam = personas["sam"]
+    path = f"/api/v1/stats/people/?unit={org.office.pk}&{Q}&format=xlsx"
+    sheet = load_workbook(io.BytesIO(get(sam, path).content)).active
+    cell = next(row[2] for row in sheet.iter_rows(min_row=2) if row[1].value == "bob")
+    assert (cell.data_type, cell.value) == ("s", '\'=HYPERLINK("x","点我")')
+    text = get(sam, f"/api/v1/stats/units/?{Q}&format=csv").content.decode("utf-8-sig")
+    names = [r["单位"] for r in csv.DictReader(io.StringIO(text))]
+    assert "'+1+cmd|' /C calc'!A0" in names
+    assert "测试市政府办公室" in names  # ordinary names are left alone
+    # Negative numbers are numbers, not text: they are not touched.
+    from api.stats.renderers import _cell
+
+    assert _cell(-1.5) == -1.5
+
+
 def test_steps_csv_export(stats_fixture, org, personas):
     path = f"/api/v1/stats/steps/?unit={org.office.pk}&{Q}&format=csv"
     text = get(personas["sam"], path).content.decode("utf-8-sig")
@@ -312,6 +334,42 @@ def test_bad_input(stats_fixture, org, personas, query, status, code):
     response = client_for(personas["sam"]).get(f"/api/v1/stats/units/?{query}")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=9999-12-31",  # to + 1 day leaves Python's date range
+        "from=9999-12-01&to=9999-12-31",
+        "from=0001-01-01&to=0001-01-02",  # Shanghai midnight is before year 1 in UTC
+        "from=1899-12-31&to=1900-01-02",
+        "from=2999-12-31&to=3000-01-01",
+    ],
+)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "units/",
+        "units/{office}/",
+        "units/{office}/tasks/",
+        "people/",
+        "steps/",
+        "report.pdf",
+    ],
+)
+def test_dates_outside_the_calendar_are_400_not_500(stats_fixture, org, personas, path, query):
+    path = path.replace("{office}", str(org.office.pk))
+    response = client_for(personas["sam"]).get(f"/api/v1/stats/{path}?{query}")
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()["error"]
+    assert body["code"] == "validation_error"
+    assert "1900-01-01" in str(body["fields"])
+
+
+def test_the_edges_of_the_calendar_are_accepted(stats_fixture, org, personas):
+    for query in ("from=1900-01-01&to=1900-01-31", "from=2999-12-01&to=2999-12-31"):
+        row = get(personas["sam"], f"/api/v1/stats/units/{org.office.pk}/?{query}").json()
+        assert (row["items"], row["score"]) == (0, None)
 
 
 def test_bad_component_and_csv_errors_are_json(stats_fixture, org, personas):

@@ -156,6 +156,24 @@ def test_a_district_supervisor_cannot_reach_city_units(org, personas):
     assert zoe.post(ITEMS, body, format="json").status_code == 201
 
 
+def test_a_document_outside_the_scope_reads_as_missing_and_is_recorded(org, personas):
+    from api.accounts.models import Role
+    from tests.api.stats.conftest import make_instance
+
+    zoe = api(make_user("zoe", org.district, Role.SUPERVISOR))
+    office_document = make_instance(org, personas["bob"]).document  # a city office's
+    body = {"title": "x", "source": "document", "document_id": office_document.pk,
+            "owner_unit_id": org.township.pk, "deadline": iso(timedelta(days=3))}  # fmt: skip
+    response = zoe.post(ITEMS, body, format="json")
+    assert response.status_code == 400
+    assert "document_id" in response.json()["error"]["fields"]
+    denied = AuditEvent.objects.get(
+        action="supervision.create", actor_username="zoe", result="denied"
+    )
+    assert denied.detail["reason"] == "document_outside_scope"
+    assert not SupervisedItem.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -175,6 +193,32 @@ def test_bad_input_on_create(org, personas, change, field):
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
     assert not SupervisedItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "deadline",
+    [
+        "9999-12-31T23:00:00+08:00",  # walked the calendar for seconds, then overflowed
+        "2200-01-01T00:00:00+08:00",
+        None,  # a century and two days from now
+    ],
+)
+def test_a_deadline_more_than_a_century_ahead_is_400(org, personas, deadline):
+    body = {
+        "title": "x",
+        "source": "manual",
+        "owner_unit_id": org.office.pk,
+        "deadline": deadline or iso(timedelta(days=36_525 + 2)),
+    }
+    response = api(personas["sam"]).post(ITEMS, body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert "deadline" in response.json()["error"]["fields"]
+    assert not SupervisedItem.objects.exists()
+
+
+def test_a_deadline_just_under_a_century_is_accepted(org, personas):
+    item = create(personas, org, deadline=iso(timedelta(days=36_524)))
+    assert item["light"] == "green"
 
 
 def test_bad_progress_and_unknown_fields(org, personas):

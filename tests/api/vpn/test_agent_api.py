@@ -53,6 +53,36 @@ class TestCredentials:
         again = client_for(personas["ivy"]).post(f"/api/v1/vpn/agents/{agent.pk}/revoke/")
         assert again.status_code == 409
 
+    def test_issued_credential_is_not_kept_in_the_idempotency_store(self, personas):
+        # The idempotency layer stores the first response to replay it; a credential
+        # in there would sit in Redis in plaintext for GOVDESK_IDEMPOTENCY_TTL_SECONDS.
+        from django.core.cache import cache
+
+        from api.common import idempotency
+
+        client = client_for(personas["ivy"])
+        headers = {"HTTP_IDEMPOTENCY_KEY": "agent-issue-0001"}
+        first = client.post("/api/v1/vpn/agents/", {"name": "gw1"}, format="json", **headers)
+        assert first.status_code == 201 and first["Cache-Control"] == "no-store"
+        request = first.wsgi_request
+        request.user = personas["ivy"]
+        stored = cache.get(idempotency._cache_key(request, "agent-issue-0001"))
+        assert first.json()["credential"] not in json.dumps(stored, default=str)
+        again = client.post("/api/v1/vpn/agents/", {"name": "gw1"}, format="json", **headers)
+        assert again.status_code == 201 and again.get("Idempotent-Replayed") is None
+        assert again.json()["credential"] != first.json()["credential"]
+
+    def test_agent_list_query_count_does_not_grow(self, personas, django_assert_max_num_queries):
+        client = client_for(personas["ivy"])
+        for index in range(2):
+            issue_agent(personas["ivy"], f"gw{index}")
+        with django_assert_max_num_queries(4):
+            assert len(client.get("/api/v1/vpn/agents/").json()["results"]) == 2
+        for index in range(2, 14):
+            issue_agent(personas["ivy"], f"gw{index}")
+        with django_assert_max_num_queries(4):
+            assert len(client.get("/api/v1/vpn/agents/").json()["results"]) == 14
+
     def test_missing_unknown_and_revoked_credentials_are_401(self, personas):
         credential = issue_agent(personas["ivy"])
         assert APIClient().get("/api/v1/vpn/agent/peers/").status_code == 401
@@ -159,6 +189,9 @@ class TestStatusReports:
             [{"public_key": "k", "latest_handshake": -1, "rx_bytes": 0, "tx_bytes": 0}],
             [{"public_key": "k", "latest_handshake": 0, "rx_bytes": "x", "tx_bytes": 0}],
             [{"public_key": "k", "latest_handshake": 0, "rx_bytes": 0, "tx_bytes": 0, "x": 1}],
+            # Past what datetime can hold: was a 500 (OverflowError in fromtimestamp).
+            [{"public_key": "k", "latest_handshake": 10**15, "rx_bytes": 0, "tx_bytes": 0}],
+            [{"public_key": "k", "latest_handshake": 2**80, "rx_bytes": 0, "tx_bytes": 0}],
             "not a list",
         ],
     )
