@@ -8,24 +8,32 @@ Docs: docs/notifications.md#the-outbox-and-the-worker.
   LOCKED`` so concurrent workers do not queue behind each other; the claim itself is
   a conditional UPDATE that repeats the "claimable" condition, so it is exclusive on
   SQLite (which has no row locks) as well: two workers never both hold a row.
-* **Send.** Rows are grouped by channel and sent in one call per channel, with the
-  row id as the provider idempotency key (Aliyun ``OutId``, Tencent
-  ``SessionContext``, FCM ``data.idempotency_key``).
+* **Send.** Rows are grouped by channel and sent in slices (``SEND_SLICE``: one FCM
+  ``send_each`` call, or a few rows of a channel that sends one request per row),
+  with the row id as the provider idempotency key (Aliyun ``OutId``, Tencent
+  ``SessionContext``, FCM ``data.idempotency_key``). Before each slice the worker
+  re-asserts its claim and renews the lease in one conditional UPDATE; a row another
+  worker took over meanwhile (this batch outlived its lease on a slow provider) is
+  left to that worker instead of being sent twice.
 * **Finish.** Only the holder of the claim token may finish a row. ``ok`` → sent;
   transient → pending again after a bounded, jittered backoff (failed after
   ``GOVDESK_NOTIFY_MAX_ATTEMPTS`` claims); permanent → failed, and the address is
   disabled (dead token → device off; invalid number → that number is not used
-  again) or, for a configuration error, the channel is marked broken.
+  again) or, for a configuration error, the channel is marked broken. Web Push
+  endpoints are the users' own URLs: any permanent error there disables only that
+  device (``Resolved.per_address_failures``), so no user can break the channel.
 
 At least once: a worker that dies after the provider accepted a message but before
 the row is marked sent leaves the row "sending"; after the lease it is sent again
-with the same idempotency key. That window is the only source of a duplicate.
+with the same idempotency key. That window (at most one slice) is the only source of
+a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -51,6 +59,11 @@ from notifications.channels.base import Message, Result, Urgency
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
+# Rows sent between two renewals of the claim. Channels that send one request per row
+# (SMS, IM, Web Push; up to a 10 s timeout each) get a slice that fits well inside
+# the lease; FCM's send_each sends its whole call concurrently.
+SEND_SLICE: dict[str, int] = {Channel.FCM: 500}
+DEFAULT_SEND_SLICE = 10
 
 
 def claimable(now: datetime) -> Q:
@@ -157,6 +170,29 @@ def _finish(delivery: Delivery, **fields) -> bool:
     )
 
 
+def _still_mine(rows: list[Delivery], now: datetime) -> list[Delivery]:
+    """Re-assert the claim on ``rows`` and renew their lease, in one conditional UPDATE
+    (a fresh claim token). Returns the rows this worker still holds: a row whose lease
+    ran out and that another worker claimed is theirs to send now."""
+    token = uuid.uuid4().hex
+    ids = [d.pk for d in rows]
+    Delivery.objects.filter(
+        pk__in=ids,
+        claim_token__in={d.claim_token for d in rows},  # another worker's token differs
+        state=DeliveryState.SENDING,
+    ).update(
+        claim_token=token,
+        lease_until=now + timedelta(seconds=settings.GOVDESK_NOTIFY_LEASE_SECONDS),
+    )
+    held = set(Delivery.objects.filter(pk__in=ids, claim_token=token).values_list("pk", flat=True))
+    kept = []
+    for delivery in rows:
+        if delivery.pk in held:
+            delivery.claim_token = token
+            kept.append(delivery)
+    return kept
+
+
 def _skip(delivery: Delivery, reason: str) -> None:
     _finish(delivery, state=DeliveryState.SKIPPED, error_code=reason[:100])
 
@@ -229,7 +265,7 @@ def record_result(
         _finish(
             delivery, state=DeliveryState.FAILED, error_code=code[:100], error_detail=detail[:300]
         )
-        if code in resolved.dead_codes:
+        if code in resolved.dead_codes or resolved.per_address_failures:
             _disable_address(delivery, code)
         else:
             mark_broken(delivery.channel, resolved.fingerprint, now, code, detail)
@@ -254,17 +290,46 @@ def _precheck(delivery: Delivery) -> str:
     return ""
 
 
+def _quiet_until(delivery: Delivery, now: datetime) -> datetime | None:
+    """For an SMS that must not go out now (quiet hours): when it may."""
+    from api.notify.ladder import quiet_hours_end, sms_may_go_at_night
+
+    if delivery.channel != Channel.SMS:
+        return None
+    until = quiet_hours_end(now)
+    if until is None or sms_may_go_at_night(delivery.notification):
+        return None
+    return until
+
+
+def _hold(delivery: Delivery, until: datetime) -> None:
+    # Not an attempt: give back the one the claim counted.
+    _finish(
+        delivery,
+        state=DeliveryState.PENDING,
+        next_attempt_at=until,
+        attempts=F("attempts") - 1,
+        error_code="held_by_quiet_hours",
+    )
+
+
 def deliver(ids: Iterable[int] | None, now: datetime | None = None) -> dict[str, int]:
     """Claim and send ``ids`` (or any due rows); return counts by final outcome."""
     now = now or timezone.now()
+    started = time.monotonic()
     claimed = claim(ids, now)
     counts: dict[str, int] = defaultdict(int)
     by_channel: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in claimed:
         reason = _precheck(delivery)
+        until = None if reason else _quiet_until(delivery, now)
         if reason:
             _skip(delivery, reason)
             counts["skipped"] += 1
+        elif until is not None:
+            # Queued just before quiet hours, or retried into them: wait for the morning.
+            _hold(delivery, until)
+            counts["held"] += 1
         else:
             by_channel[delivery.channel].append(delivery)
     for channel, rows in by_channel.items():
@@ -281,17 +346,32 @@ def deliver(ids: Iterable[int] | None, now: datetime | None = None) -> dict[str,
                 _retry_or_fail(delivery, now, "channel_broken", "", None)
             counts["held"] += len(rows)
             continue
-        messages = [message_for(d) for d in rows]
-        try:
-            results = resolved.channel.send(messages)
-        except Exception as exc:  # a channel bug must not lose the rows: retry them
-            logger.exception("channel %s raised", channel)
-            for delivery in rows:
-                _retry_or_fail(delivery, now, "channel_exception", type(exc).__name__)
-            counts["transient_error"] += len(rows)
-            continue
-        for delivery, result in zip(rows, results, strict=True):
-            # The caller's clock (tests drive it), so retries are scheduled from "now".
-            record_result(delivery, result, resolved, now)
-            counts[result.outcome.value] += 1
-    return dict(counts)
+        size = SEND_SLICE.get(channel, DEFAULT_SEND_SLICE)
+        for start in range(0, len(rows), size):
+            # The caller's clock (tests drive it) plus the time this run has taken.
+            renewed_at = now + timedelta(seconds=time.monotonic() - started)
+            chunk = rows[start : start + size]
+            part = _still_mine(chunk, renewed_at)
+            counts["taken_over"] += len(chunk) - len(part)
+            if part:
+                _send(resolved, part, now, counts)
+    return {outcome: n for outcome, n in counts.items() if n}
+
+
+def _send(
+    resolved: registry.Resolved, rows: list[Delivery], now: datetime, counts: dict[str, int]
+) -> None:
+    assert resolved.channel is not None
+    messages = [message_for(d) for d in rows]
+    try:
+        results = resolved.channel.send(messages)
+    except Exception as exc:  # a channel bug must not lose the rows: retry them
+        logger.exception("channel %s raised", resolved.name)
+        for delivery in rows:
+            _retry_or_fail(delivery, now, "channel_exception", type(exc).__name__)
+        counts["transient_error"] += len(rows)
+        return
+    for delivery, result in zip(rows, results, strict=True):
+        # The caller's clock (tests drive it), so retries are scheduled from "now".
+        record_result(delivery, result, resolved, now)
+        counts[result.outcome.value] += 1

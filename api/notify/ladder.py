@@ -7,7 +7,9 @@ later rungs from Celery beat (``api.notify.tasks.run_ladder``, every 30 s) and t
 * **SMS** when a notification is still unread ``GOVDESK_NOTIFY_SMS_AFTER_MINUTES``
   (per urgency) after it was created — unless the user switched SMS off, has no
   usable mobile number, or it is quiet hours (only very urgent ones go out at
-  night). A held SMS stays due and goes out on the first run after quiet hours.
+  night). A held SMS stays due and goes out on the first run after quiet hours. The
+  worker checks quiet hours again when it sends (api/notify/delivery.py): an SMS
+  queued just before the window, or retried into it, waits for the morning too.
 * **Escalation** when a task's notification is still unread and the task still open
   ``GOVDESK_NOTIFY_ESCALATE_BEFORE_MINUTES`` before its deadline: the unit's clerk(s)
   and the A/B backup of the assignee's posts are told (their own notifications,
@@ -20,7 +22,7 @@ rung is claimed with a conditional UPDATE, so two beat runs never fire it twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -46,6 +48,28 @@ def in_quiet_hours(now: datetime) -> bool:
     if start < end:
         return start <= local < end
     return local >= start or local < end  # spans midnight
+
+
+def quiet_hours_end(now: datetime) -> datetime | None:
+    """When the quiet-hours window ``now`` lies in ends; None outside the window."""
+    window = settings.GOVDESK_NOTIFY_QUIET_HOURS
+    if window is None or not in_quiet_hours(now):
+        return None
+    start, end = window
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local = now.astimezone(zone)
+    day = local.date()
+    if start > end and local.time() >= start:  # the evening part of a window over midnight
+        day += timedelta(days=1)
+    return datetime.combine(day, end, zone)
+
+
+def sms_may_go_at_night(notification: Notification) -> bool:
+    """Only very urgent SMS go out in quiet hours, unless the recipient refused them."""
+    return (
+        notification.urgency == Urgency.VERY_URGENT
+        and preference_of(notification.recipient).sms_very_urgent_at_night
+    )
 
 
 def _task_open(notification: Notification) -> bool:
@@ -102,10 +126,7 @@ def sms_rung(now: datetime) -> dict[str, int]:
             _settle_sms(notification, now, stop)
             counts["stopped"] += 1
             continue
-        night_ok = (
-            notification.urgency == Urgency.VERY_URGENT and preference.sms_very_urgent_at_night
-        )
-        if quiet and not night_ok:
+        if quiet and not sms_may_go_at_night(notification):
             if notification.sms_held_at is None:
                 Notification.objects.filter(pk=notification.pk, sms_held_at__isnull=True).update(
                     sms_held_at=now, ladder_note="held_by_quiet_hours"

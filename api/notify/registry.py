@@ -36,6 +36,11 @@ class Resolved:
     reason: str = ""
     fingerprint: str = ""
     dead_codes: frozenset[str] = field(default_factory=frozenset)
+    # Every permanent error is about the address, never the channel's configuration:
+    # Web Push endpoints are URLs the users registered, so any answer (a 400, a 403
+    # "VAPID rejected") may come from a server one of them controls, and must not mark
+    # the channel broken for everybody (only that device is disabled).
+    per_address_failures: bool = False
 
 
 _cache: dict[str, tuple[str, Resolved]] = {}
@@ -172,7 +177,7 @@ def _build_webpush() -> Resolved:
         allow_loopback_http=not settings.PRODUCTION,
     )
     dead = frozenset(getattr(webpush, "DEAD_SUBSCRIPTION_CODES", ()))
-    return Resolved("webpush", channel, dead_codes=dead)
+    return Resolved("webpush", channel, dead_codes=dead, per_address_failures=True)
 
 
 _BUILDERS: dict[str, Callable[[], Resolved]] = {

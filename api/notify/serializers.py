@@ -2,15 +2,18 @@
 
 Device registration validates the address before anything is stored: an FCM
 registration token has the token alphabet and length; a Web Push subscription has
-an https endpoint (http://127.0.0.1 / localhost only outside production, for the
-local test receiver) and base64url keys of the sizes RFC 8291 fixes (p256dh: a
-65-byte uncompressed P-256 point; auth: 16 bytes).
+an https endpoint on a named host (http://127.0.0.1 / localhost only outside
+production, for the local test receiver; in production no IP-address or localhost
+endpoint, which would point the worker's POSTs at our own network) and base64url
+keys of the sizes RFC 8291 fixes (p256dh: a 65-byte uncompressed P-256 point; auth:
+16 bytes).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,6 +90,18 @@ def _b64url_bytes(value: str) -> bytes | None:
         return None
 
 
+def _names_a_machine_directly(host: str) -> bool:
+    """An IP-address literal or localhost, rather than a push service's DNS name."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _loopback_allowed() -> bool:
     return bool(settings.DEBUG) or settings.MODE in ("development", "test")
 
@@ -98,15 +113,25 @@ def validate_subscription(value: Any) -> dict[str, Any]:
     keys = value.get("keys")
     if not isinstance(endpoint, str) or not isinstance(keys, dict) or not endpoint:
         raise ApiError("push_subscription_invalid")
-    if len(endpoint) > MAX_ENDPOINT or any(c.isspace() for c in endpoint):
+    # A URL is printable and has no spaces; a NUL in particular would reach the JSON
+    # column, which PostgreSQL refuses (a 500 instead of a 400).
+    if len(endpoint) > MAX_ENDPOINT or not endpoint.isprintable() or " " in endpoint:
         raise ApiError("push_subscription_invalid")
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. "https://[::1/x": an unbalanced IPv6 literal
+        raise ApiError("push_subscription_invalid") from None
     secure = parts.scheme == "https" and bool(host)
     loopback = parts.scheme == "http" and host in ("127.0.0.1", "localhost")
     if not (secure or (loopback and _loopback_allowed())):
         raise ApiError("push_endpoint_not_allowed")
     if parts.username or parts.password:
+        raise ApiError("push_endpoint_not_allowed")
+    if not _loopback_allowed() and _names_a_machine_directly(host):
+        # Browsers' push services are named hosts. An IP address or localhost aims the
+        # worker's POSTs at a machine of our own network (server-side request forgery).
         raise ApiError("push_endpoint_not_allowed")
     p256dh = _b64url_bytes(keys.get("p256dh", ""))
     auth = _b64url_bytes(keys.get("auth", ""))

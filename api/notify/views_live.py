@@ -94,7 +94,8 @@ def _last_event_id(request: Request) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     raw = raw.strip()
-    if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
+    # isascii: str.isdigit() is also true for "²" or "١", which int() refuses (a 500).
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_EVENT_ID:
         raise ApiError("stream_last_event_id_invalid")
     return int(raw)
 

@@ -14,9 +14,13 @@ Per message the push service answers:
   device (``DEAD_SUBSCRIPTION_CODES``).
 * 429, 408, 5xx, timeouts and connection failures -- transient; ``Retry-After``
   (seconds or an HTTP date) becomes ``retry_after``.
-* 401/403 -- the push service refused our VAPID credentials: permanent, a
-  configuration error of the channel (not of the device). 413 and other 4xx are
-  permanent too.
+* 401/403 -- the push service refused our VAPID credentials (or the subscription was
+  made for another applicationServerKey): permanent. 413 and other 4xx are
+  permanent too. The endpoint is a URL a user registered, so the Django worker
+  disables only that device for any of these, never the channel.
+* 3xx -- not followed (a push service never redirects; following would POST where
+  the endpoint's owner points, e.g. an intranet host): permanent
+  ``endpoint_redirected``.
 
 Headers from the urgency: ``Urgency`` (RFC 8030 §5.3; a push service may hold
 low-urgency messages for a phone on battery) and ``TTL`` (how long the push service
@@ -229,6 +233,10 @@ class WebPushChannel:
             raise ValueError("vapid_subject must be a mailto: or https: URL (RFC 8292)")
         self._vapid = Vapid02(load_vapid_private_key(self.vapid_private_key))
         self._session = requests.Session()
+        # A push service answers; it never redirects. Following a redirect would POST
+        # wherever the endpoint's owner (any user can register one) points it: an
+        # intranet host. requests raises TooManyRedirects instead of following.
+        self._session.max_redirects = 0
         self._jwt_cache = {}
         self._lock = threading.Lock()
 
@@ -278,6 +286,10 @@ class WebPushChannel:
             )
         except requests.Timeout as exc:
             return Result.transient_error(message, "timeout", describe(exc))
+        except requests.TooManyRedirects:
+            return Result.permanent_error(
+                message, "endpoint_redirected", "a redirect, not followed"
+            )
         except requests.RequestException as exc:
             return Result.transient_error(message, "connection_error", describe(exc))
         except Exception as exc:  # pywebpush/http_ece refusing the subscription's keys

@@ -259,3 +259,16 @@ def test_private_key_formats_give_the_same_key():
     assert wp.public_key_of(pem) == wp.public_key_of(der_b64) == wp.public_key_of(raw) == public
     with pytest.raises(ValueError):
         WebPushChannel(raw, "it@xincheng.gov.example")  # not a mailto:/https: subject
+
+
+def test_a_redirecting_endpoint_is_not_followed(receiver, channel, keys):
+    """Any user registers the endpoint, so a redirect would aim the worker's POST at a
+    host of their choosing (an intranet one). It is refused, permanently."""
+    target = receiver.subscribe(application_server_key=keys[1])
+    trap = receiver.subscribe(application_server_key=keys[1])
+    receiver.responses[trap.id] = (307, None, {"Location": target.endpoint})
+    [r] = channel.send([msg(trap.json())])
+    assert r.permanent and r.error_code == "endpoint_redirected"
+    # Nothing reached the redirect's target (following it would have been refused
+    # there as undecryptable, or accepted: either would show here).
+    assert receiver.received == [] and receiver.rejected == []

@@ -177,6 +177,13 @@ def test_bad_device_data_is_a_clear_400(personas, body, code):
         ("https://user:pw@push.example.com/x", None, "push_endpoint_not_allowed"),
         ("https://push.example.com/x", {"p256dh": "AAAA", "auth": "AAAA"}, "push_keys_invalid"),
         ("https://push.example.com/x", {"p256dh": "!!!", "auth": "AAAA"}, "push_keys_invalid"),
+        # An unbalanced IPv6 literal made urlsplit raise (a 500), a NUL reached the JSON
+        # column that PostgreSQL refuses (a 500); a bad port or a control character
+        # was stored and failed only at send time.
+        ("https://[::1/x", None, "push_subscription_invalid"),
+        ("https://push.example.com:99999999/x", None, "push_subscription_invalid"),
+        ("https://push.example.com/\x00x", None, "push_subscription_invalid"),
+        ("https://push.example.com/x\u202e", None, "push_subscription_invalid"),
     ],
 )
 def test_bad_subscriptions(personas, endpoint, keys, code):
@@ -187,6 +194,7 @@ def test_bad_subscriptions(personas, endpoint, keys, code):
         "/api/v1/me/devices/push/", {"kind": "webpush", "subscription": sub}, format="json"
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == code
+    assert not Device.objects.exists()
 
 
 def test_production_refuses_loopback_endpoints(personas, settings):
@@ -197,6 +205,37 @@ def test_production_refuses_loopback_endpoints(personas, settings):
         "/api/v1/me/devices/push/", {"kind": "webpush", "subscription": sub}, format="json"
     )
     assert response.json()["error"]["code"] == "push_endpoint_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://10.0.0.5/admin/reset",
+        "https://192.168.1.1:8443/x",
+        "https://[fd00::1]/x",
+        "https://localhost/x",
+        "https://127.0.0.1/x",
+    ],
+)
+def test_production_refuses_endpoints_on_an_ip_address_or_localhost(personas, settings, endpoint):
+    # The worker POSTs to the endpoint: an address on the intranet would let any user
+    # aim it at an internal machine. Push services are named hosts.
+    settings.MODE = "production"
+    settings.DEBUG = False
+    sub = webpush_subscription(endpoint)
+    response = client_for(personas["bob"]).post(
+        "/api/v1/me/devices/push/", {"kind": "webpush", "subscription": sub}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "push_endpoint_not_allowed"
+    assert not Device.objects.exists()
+    named = webpush_subscription("https://push.example.gov.cn/sub/abc")
+    assert (
+        client_for(personas["bob"])
+        .post("/api/v1/me/devices/push/", {"kind": "webpush", "subscription": named}, format="json")
+        .status_code
+        == 201
+    )
 
 
 def test_update_and_remove_my_device_but_not_anothers(personas):

@@ -24,10 +24,18 @@ from api.notify.models import (
     Device,
     NotificationPreference,
 )
+from notifications.channels.base import Result
 from notifications.fakes import fcm_error
 from tests.api.notify.conftest import fcm_token, sms_sent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_quiet_hours(settings):
+    """These tests send SMS on the real clock; the worker's quiet-hours hold has its
+    own test (on its own clock) below, so they must not depend on the time of day."""
+    settings.GOVDESK_NOTIFY_QUIET_HOURS = None
 
 
 def _pushed(user, title="待办", key="n:1", urgency="normal"):
@@ -204,6 +212,78 @@ def test_a_channel_that_raises_does_not_lose_the_rows(demo, fcm, monkeypatch):
     assert row.state == DeliveryState.PENDING and row.error_code == "channel_exception"
 
 
+def test_a_batch_that_outlives_its_lease_leaves_the_rest_to_the_worker_that_took_over(
+    demo, settings, monkeypatch
+):
+    """A slow provider: while this worker is still sending, its lease runs out and
+    another worker claims the rows. The rows it has not reached yet must not be sent
+    by both -- only the slice in flight can be (the documented window)."""
+    settings.GOVDESK_NOTIFY_SMS_TEMPLATE_PARAMS = ["title"]
+    monkeypatch.setattr(delivery, "DEFAULT_SEND_SLICE", 1, raising=False)
+    user = demo.user("leader1")
+    now = timezone.now()
+    rows = []
+    for i in range(3):
+        n = notify(recipient=user, kind="system", title=f"短信{i}", dedup_key=f"slow:{i}")
+        assert n is not None
+        rows.append(queue_delivery(n, Channel.SMS, f"1380000000{i}", now))
+    keys: list[str] = []
+    later = now + timedelta(seconds=settings.GOVDESK_NOTIFY_LEASE_SECONDS + 1)
+
+    class SlowProvider:
+        name = "sms"
+        took_over: dict[str, int] | None = None
+
+        def send(self, messages):
+            keys.extend(m.idempotency_key for m in messages)
+            if self.took_over is None:  # the first call outlives the lease...
+                self.took_over = {}
+                # ...and a second worker, run by the sweep, claims and sends them all.
+                self.took_over = delivery.deliver(None, later)
+            return [Result.success(m) for m in messages]
+
+    provider = SlowProvider()
+    monkeypatch.setattr(
+        registry, "resolve", lambda name: registry.Resolved(name, provider, fingerprint="slow")
+    )
+    first = delivery.deliver(None, now)
+    assert provider.took_over == {"ok": 3}
+    assert first == {"ok": 1, "taken_over": 2}
+    # The slice in flight went out twice (the same idempotency key); the others once.
+    assert sorted(keys) == sorted(
+        [rows[0].idempotency_key] * 2 + [rows[1].idempotency_key, rows[2].idempotency_key]
+    )
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+def test_an_sms_queued_before_quiet_hours_or_retried_into_them_waits_for_the_morning(
+    demo, sms, settings
+):
+    """The ladder holds SMS due at night; the worker must too: a row queued at 21:59
+    and sent after 22:00 (a backlog, a retry) would otherwise wake someone up."""
+    from api.notify.config import parse_quiet_hours
+    from tests.api.notify.conftest import local
+
+    settings.GOVDESK_NOTIFY_QUIET_HOURS = parse_quiet_hours("X", "22:00-07:00")
+    user = demo.user("leader1")
+    before = local(2026, 11, 24, 21, 59)
+    normal = notify(recipient=user, kind="system", title="普通", dedup_key="q:1", now=before)
+    urgent = notify(
+        recipient=user, kind="system", title="特急", dedup_key="q:2", urgency="very_urgent"
+    )
+    assert normal is not None and urgent is not None
+    held = queue_delivery(normal, Channel.SMS, "13800138000", before)
+    queue_delivery(urgent, Channel.SMS, "13800138001", before)
+    assert delivery.deliver(None, local(2026, 11, 24, 22, 1)) == {"held": 1, "ok": 1}
+    assert [s["recipient"] for s in sms_sent(sms)] == ["13800138001"]  # very urgent only
+    row = Delivery.objects.get(pk=held.pk)
+    assert row.state == DeliveryState.PENDING and row.error_code == "held_by_quiet_hours"
+    assert row.next_attempt_at == local(2026, 11, 25, 7, 0) and row.attempts == 0
+    assert delivery.deliver(None, local(2026, 11, 25, 6, 59)) == {}  # not due yet
+    assert delivery.deliver(None, local(2026, 11, 25, 7, 0)) == {"ok": 1}
+    assert [s["recipient"] for s in sms_sent(sms)] == ["13800138001", "13800138000"]
+
+
 def test_sweep_enqueues_due_rows_and_expired_leases(demo, monkeypatch):
     from api.notify import tasks
 
@@ -307,6 +387,44 @@ def test_web_push_goes_through_the_api_registration_to_the_decrypting_receiver(d
     assert payload["data"]["notification_id"] == str(n.pk)
     dead = Device.objects.get(enabled=False)
     assert dead.disabled_reason == "provider: subscription_gone"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        ((400, {"error": "nope"}), "http_400"),
+        ((403, {"error": "VAPID key differs"}), "vapid_rejected"),
+    ],
+)
+def test_one_users_web_push_endpoint_cannot_break_the_channel_for_everybody(
+    demo, settings, reply, code
+):
+    """A Web Push endpoint is a URL the user registered: whatever it answers, only that
+    device is disabled. Marking the channel broken would hold every other user's push
+    until the operator changed the configuration."""
+    from notifications.channels.webpush import generate_vapid_keys
+    from notifications.fakes import WebPushReceiver, serve
+
+    private, public = generate_vapid_keys()
+    settings.GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY = private
+    settings.GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT = "mailto:it@xincheng.gov.example"
+    mallory, victim = demo.user("leader1"), demo.user("leader2")
+    receiver = WebPushReceiver()
+    with serve(receiver) as server:
+        receiver.url = server.url
+        bad, good = receiver.subscribe(public), receiver.subscribe(public)
+        receiver.responses[bad.id] = reply  # the endpoint answers what its owner likes
+        register_device(mallory, kind="webpush", subscription=json.loads(bad.json()))
+        register_device(victim, kind="webpush", subscription=json.loads(good.json()))
+        _pushed(mallory, key="n:1")
+        assert delivery.deliver(None) == {"permanent_error": 1}
+        _pushed(victim, key="n:2")
+        assert delivery.deliver(None) == {"ok": 1}
+    assert not ChannelHealth.objects.exists()
+    assert len(receiver.plaintexts(good.id)) == 1
+    disabled = Device.objects.get(user=mallory)
+    assert not disabled.enabled and disabled.disabled_reason == f"provider: {code}"
+    assert Device.objects.get(user=victim).enabled
 
 
 def test_the_worker_tasks_ack_late_and_beat_schedules_the_sweep_and_the_ladder(settings):

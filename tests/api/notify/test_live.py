@@ -390,6 +390,16 @@ def test_errors_are_json_envelopes_even_for_eventsource(personas, stream):
     assert json.loads(wrong.body)["error"]["code"] == "stream_ticket_invalid"
 
 
+@pytest.mark.parametrize("last_id", ["²", "١٢", "-1", "1e3"])
+def test_a_last_event_id_that_is_not_ascii_digits_is_a_400(personas, last_id):
+    # "²" and "١٢" pass str.isdigit() but not int(): they were a 500.
+    response = client_for(personas["leo"]).get(
+        "/api/v1/notifications/stream/", {"last_event_id": last_id}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "stream_last_event_id_invalid"
+
+
 def test_streams_per_process_are_capped(personas, stream, settings):
     settings.GOVDESK_NOTIFY_STREAMS_PER_PROCESS = 1
     token, _ = token_for(personas["leo"])
