@@ -16,10 +16,42 @@ export class ApiError extends Error {
 // fetch() rejected: offline, DNS, connection reset. The request may or may not have
 // reached the server, which is why every state change carries an Idempotency-Key.
 export class NetworkError extends Error {
-  constructor(cause) {
-    super('网络不可用 Network unavailable')
+  constructor(cause, message = '网络不可用 Network unavailable') {
+    super(message)
     this.cause = cause
   }
+}
+
+// No answer within REQUEST_TIMEOUT_MS (a dead connection on mobile data can hang for
+// minutes): treated like no network, so a screen shows an error instead of a spinner
+// that never ends, and a queued approval stays 待发送 and is retried with its key.
+export const REQUEST_TIMEOUT_MS = 30_000
+export class TimeoutError extends NetworkError {
+  constructor(cause) {
+    super(cause, '网络超时，请稍后再试 No answer from the server; try again')
+  }
+}
+
+// fetch() that gives up when the response headers have not arrived in time.
+async function fetchWithTimeout(url, init) {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS)
+  try {
+    return await fetch(url, { ...init, signal: controller.signal })
+  } catch (e) {
+    throw controller.signal.aborted ? new TimeoutError(e) : new NetworkError(e)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// An answer without the error envelope (a proxy's 502 page, an HTML 413): said plainly
+// in both languages instead of a bare status code.
+function fallbackMessage(status) {
+  if (status >= 500) return `服务器暂时无法处理，请稍后再试 The server could not answer; try again later (HTTP ${status})`
+  if (status === 413) return `内容太大 Too large (HTTP ${status})`
+  if (status === 429) return `请求过于频繁，请稍后再试 Too many requests; try again later (HTTP ${status})`
+  return `请求未成功 The request failed (HTTP ${status})`
 }
 
 function loadSession() {
@@ -73,16 +105,11 @@ async function refreshTokens() {
   if (!session.refresh) throw new ApiError(401, 'not_authenticated', '请登录 Please sign in')
   if (!refreshing) {
     refreshing = (async () => {
-      let response
-      try {
-        response = await fetch('/api/v1/auth/token/refresh/', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ refresh: session.refresh }),
-        })
-      } catch (e) {
-        throw new NetworkError(e)
-      }
+      const response = await fetchWithTimeout('/api/v1/auth/token/refresh/', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh: session.refresh }),
+      })
       const data = await response.json().catch(() => ({}))
       if (!response.ok) {
         const err = data.error || {}
@@ -90,7 +117,7 @@ async function refreshTokens() {
           clearSession()
           window.dispatchEvent(new Event('govdesk:signed-out'))
         }
-        throw new ApiError(response.status, err.code, err.message, data)
+        throw new ApiError(response.status, err.code, err.message || fallbackMessage(response.status), data)
       }
       saveLogin(data)
     })().finally(() => {
@@ -115,11 +142,7 @@ export async function request(method, path, options = {}) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)
     }
-    try {
-      return await fetch(path, init)
-    } catch (e) {
-      throw new NetworkError(e)
-    }
+    return fetchWithTimeout(path, init)
   }
   if (auth && session.refresh && (!session.access || tokenExpiresSoon(session.access))) {
     await refreshTokens().catch((e) => {
@@ -140,7 +163,12 @@ export async function request(method, path, options = {}) {
       clearSession()
       window.dispatchEvent(new Event('govdesk:signed-out'))
     }
-    throw new ApiError(response.status, err.code || 'http_' + response.status, err.message, data)
+    throw new ApiError(
+      response.status,
+      err.code || 'http_' + response.status,
+      err.message || fallbackMessage(response.status),
+      data,
+    )
   }
   return data
 }

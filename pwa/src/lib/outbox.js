@@ -13,14 +13,26 @@ const DB_NAME = 'govdesk'
 const STORE = 'outbox'
 const RETRY_MS = 15_000
 
-// Answers that will not change by retrying: shown plainly, kept until dismissed.
-const FINAL_CODES = new Set([
-  'task_not_open', 'not_found', 'not_batchable', 'permission_denied', 'step_up_failed',
-  'idempotency_key_reused', 'validation_error', 'unknown_field', 'opinion_required',
-])
+// Which refusals are worth retrying with the same key. The server remembers every 4xx
+// answer for a key (api/common/idempotency.py) and answers it again on a retry, so a
+// 4xx is final — except 401 (sign in again, then send), 408, 429 (slow down) and
+// 409 `conflict` (the same key is still running on the server). Anything final is
+// shown plainly and kept until dismissed; it never waits as 待发送 for ever.
+function retryable(error) {
+  if (!(error instanceof ApiError)) return true // NetworkError / TimeoutError: no answer
+  if (error.status >= 500 || [401, 408, 429].includes(error.status)) return true
+  return error.status === 409 && error.code === 'conflict'
+}
+// Someone else acted (or the document was withdrawn): the plain "已被他人处理" notice.
+const GONE_CODES = new Set(['task_not_open', 'not_found'])
 
 export const outbox = ref([]) // every item of the signed-in person, oldest first
 export const lastSynced = ref(null) // {taskId, title} of the last confirmed item
+
+// Keys being sent right now: a tap, the `online` event and the timer must not send
+// one item twice at once (the second would get 409 `conflict` and put back an item the
+// first had just removed as confirmed).
+const sending = new Set()
 
 let dbPromise = null
 function db() {
@@ -72,12 +84,20 @@ export async function enqueue({ key, taskId, title, path, body }) {
     userId: session.user && session.user.id,
     createdAt: Date.now(), status: 'pending', message: '', attempts: 0,
   }
-  await put(item)
-  await refreshOutbox()
-  return sendOne(item)
+  sending.add(key)
+  try {
+    await put(item)
+    await refreshOutbox()
+    return await sendOne(item)
+  } finally {
+    sending.delete(key)
+  }
 }
 
 async function sendOne(item) {
+  // Only with the token of the person who made it: another person signed in on this
+  // phone (or signed in meanwhile) must never send it in their name.
+  if (!session.user || item.userId !== session.user.id) return { status: 'pending' }
   item.attempts += 1
   try {
     const options = { idempotencyKey: item.key }
@@ -88,8 +108,8 @@ async function sendOne(item) {
     window.dispatchEvent(new CustomEvent('govdesk:synced', { detail: { item, result } }))
     return { status: 'done', result }
   } catch (error) {
-    if (error instanceof ApiError && (FINAL_CODES.has(error.code) || error.status === 403)) {
-      item.status = error.code === 'task_not_open' || error.status === 404 ? 'conflict' : 'error'
+    if (!retryable(error)) {
+      item.status = GONE_CODES.has(error.code) || error.status === 404 ? 'conflict' : 'error'
       item.message = error.message
       item.code = error.code
       await put(item)
@@ -112,8 +132,14 @@ export function flush() {
   if (!flushing) {
     flushing = (async () => {
       for (const item of await refreshOutbox()) {
-        if (item.status !== 'pending') continue
-        const outcome = await sendOne(item)
+        if (item.status !== 'pending' || sending.has(item.key)) continue
+        sending.add(item.key)
+        let outcome
+        try {
+          outcome = await sendOne(item)
+        } finally {
+          sending.delete(item.key)
+        }
         if (outcome.status === 'pending' && !navigator.onLine) break
       }
     })().finally(() => {
@@ -124,10 +150,15 @@ export function flush() {
 }
 
 // Sent when the network comes back, every RETRY_MS while something waits, at start.
+// Called at start and after every sign-in: the listener and the timer are set up once.
+let started = false
 export function startOutbox() {
-  window.addEventListener('online', () => flush())
-  setInterval(() => {
-    if (outbox.value.some((i) => i.status === 'pending')) flush()
-  }, RETRY_MS)
+  if (!started) {
+    started = true
+    window.addEventListener('online', () => flush())
+    setInterval(() => {
+      if (outbox.value.some((i) => i.status === 'pending')) flush()
+    }, RETRY_MS)
+  }
   return refreshOutbox().then(() => flush())
 }
