@@ -266,30 +266,48 @@ def login(
         raise ApiError("password_expired", status_code=403)
     _check_second_factor(user, otp, keys, "auth.login_failed")
     mfa_pending = not user.has_totp and totp_required(user)
-    now = timezone.now()
     with transaction.atomic():
-        throttling.reset_username(username)
-        session = open_session(
+        pair = start_signed_in_session(
             user,
+            throttle_username=username,
             device_name=device_name,
-            user_agent=client.user_agent,
-            ip_address=client.address,
+            client=client,
             mfa_satisfied=not mfa_pending,
-        )
-        pair = issue_tokens(user, session)
-        User.objects.filter(pk=user.pk).update(last_login=now)
-        record(
-            "auth.login",
-            actor=user,
-            obj=session,
-            unit_id=user.unit_id,
-            detail={
-                "device_name": session.device_name,
-                "second_factor": user.has_totp,
-                "mfa_setup_required": mfa_pending,
-            },
+            detail={"second_factor": user.has_totp, "mfa_setup_required": mfa_pending},
         )
     return LoginResult(user=user, pair=pair, mfa_setup_required=mfa_pending)
+
+
+def start_signed_in_session(
+    user: User,
+    *,
+    throttle_username: str,
+    device_name: str,
+    client: ClientInfo,
+    mfa_satisfied: bool,
+    detail: dict[str, Any],
+) -> TokenPair:
+    """The common end of every sign-in (password or passkey), inside the caller's
+    transaction: clear the failure counter, open the device session, issue its token
+    pair, stamp last_login and record ``auth.login`` (``detail`` says how)."""
+    throttling.reset_username(throttle_username)
+    session = open_session(
+        user,
+        device_name=device_name,
+        user_agent=client.user_agent,
+        ip_address=client.address,
+        mfa_satisfied=mfa_satisfied,
+    )
+    pair = issue_tokens(user, session)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    record(
+        "auth.login",
+        actor=user,
+        obj=session,
+        unit_id=user.unit_id,
+        detail={"device_name": session.device_name, **detail},
+    )
+    return pair
 
 
 def _claims(token: Any) -> tuple[int, UUID]:

@@ -27,10 +27,10 @@ from api.accounts.actions.identity import (
     _record_refusal,
     _refuse_if_locked,
     _require_current_password,
+    start_signed_in_session,
 )
 from api.accounts.models import Passkey, User, UserSession
 from api.accounts.passwords import password_expired
-from api.accounts.tokens import issue_tokens, open_session
 from api.audit.recorder import record, record_denied
 from api.common.errors import ApiError, Conflict, NotFound
 
@@ -333,27 +333,16 @@ def login(
     if password_expired(user):
         _record_refusal("auth.login_failed", user, "password_expired")
         raise ApiError("password_expired", status_code=403)
-    now = timezone.now()
     try:
         with transaction.atomic():
             _mark_used(passkey, verified)
-            throttling.reset_username(user.username)
-            session = open_session(
+            pair = start_signed_in_session(
                 user,
+                throttle_username=user.username,
                 device_name=device_name,
-                user_agent=client.user_agent,
-                ip_address=client.address,
+                client=client,
                 mfa_satisfied=True,
-            )
-            pair = issue_tokens(user, session)
-            User.objects.filter(pk=user.pk).update(last_login=now)
-            record(
-                "auth.login",
-                actor=user,
-                obj=session,
-                unit_id=user.unit_id,
                 detail={
-                    "device_name": session.device_name,
                     "method": "passkey",
                     "passkey_id": passkey.pk,
                     "second_factor": True,
