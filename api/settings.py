@@ -8,6 +8,7 @@ to start with the development secret key or with DEBUG on.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -529,6 +530,35 @@ if GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT and not GOVDESK_NOTIFY_WEBPUSH_VAPID_SUB
     raise ImproperlyConfigured(
         "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)"
     )
+
+
+def _webpush_host_pattern(value: str) -> str:
+    """A push service's fully-qualified host name, or ``*.`` + a domain (any host below
+    it). Not an IP address: the endpoint's host is matched as a DNS name."""
+    pattern = value.lower().rstrip(".")
+    labels = pattern.removeprefix("*.").split(".")
+    label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+    if len(labels) < 2 or labels[-1].isdigit():
+        raise ValueError(value)
+    if not all(re.fullmatch(label, part) for part in labels):
+        raise ValueError(value)
+    return pattern
+
+
+# Hosts a Web Push endpoint may be on (the worker POSTs to it): docs/notifications.md#web-push.
+GOVDESK_NOTIFY_WEBPUSH_HOSTS = env.list(
+    "GOVDESK_NOTIFY_WEBPUSH_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.notify.windows.com",
+        "*.push.apple.com",
+        "web.push.apple.com",
+    ],
+    item=_webpush_host_pattern,
+    expected="comma-separated host names or *.domain patterns, e.g. fcm.googleapis.com,*.a.org",
+)
+
 # gunicorn threads per web worker (the demo launcher and docker/compose.yaml pass it as
 # --threads); an open stream holds one, so at most STREAMS_PER_PROCESS are streams.
 GOVDESK_WEB_THREADS = env.int("GOVDESK_WEB_THREADS", 16, minimum=2, maximum=1000)

@@ -337,7 +337,9 @@ MESSAGES: dict[str, Msg] = {
         "The Web Push subscription is not valid (endpoint, keys.p256dh and keys.auth).",
     ),
     "push_endpoint_not_allowed": Msg(
-        "推送地址必须是 https 地址。", "The push endpoint must be an https URL."
+        "推送地址不被允许：须为 https 地址，且在系统允许的推送服务上。",
+        "The push endpoint is not allowed: it must be an https URL on a push service "
+        "this system allows.",
     ),
     "push_keys_invalid": Msg(
         "Web Push 密钥长度或编码不正确。",

@@ -22,6 +22,8 @@ Docs: docs/notifications.md#the-outbox-and-the-worker.
   again) or, for a configuration error, the channel is marked broken. Web Push
   endpoints are the users' own URLs: any permanent error there disables only that
   device (``Resolved.per_address_failures``), so no user can break the channel.
+  A Web Push row whose endpoint's host GOVDESK_NOTIFY_WEBPUSH_HOSTS no longer allows
+  is skipped (``endpoint_not_allowed``) before anything is sent.
 
 At least once: a worker that dies after the provider accepted a message but before
 the row is marked sent leaves the row "sending"; after the lease it is sent again
@@ -287,7 +289,17 @@ def _precheck(delivery: Delivery) -> str:
             return "device_disabled"
         if not device.push_enabled or device.user_id != n.recipient_id:
             return "device_push_off"
+        if delivery.channel == Channel.WEBPUSH and not _endpoint_allowed(device):
+            # Registered before GOVDESK_NOTIFY_WEBPUSH_HOSTS was narrowed: not sent, but
+            # the device stays on (listing the host again makes it work again).
+            return "endpoint_not_allowed"
     return ""
+
+
+def _endpoint_allowed(device: Device) -> bool:
+    subscription = device.subscription if isinstance(device.subscription, dict) else {}
+    endpoint = subscription.get("endpoint")
+    return isinstance(endpoint, str) and registry.webpush_endpoint_allowed(endpoint)
 
 
 def _quiet_until(delivery: Delivery, now: datetime) -> datetime | None:

@@ -4,6 +4,8 @@ Docs: docs/notifications.md#configuration. ``resolve(name)`` returns the channel
 None with the reason it is not usable (not configured, the optional Web Push module
 missing, a service-account file that cannot be read): the worker records that reason
 on the outbox row and moves on. Building a channel never raises.
+``webpush_endpoint_allowed`` is the one rule for the hosts a Web Push endpoint may be
+on (GOVDESK_NOTIFY_WEBPUSH_HOSTS), used by device registration and by the worker.
 
 Instances are cached per process and keyed by a fingerprint of their settings, so a
 changed setting (tests, or a re-read configuration) builds a fresh channel, and the
@@ -16,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -178,6 +182,52 @@ def _build_webpush() -> Resolved:
     )
     dead = frozenset(getattr(webpush, "DEAD_SUBSCRIPTION_CODES", ()))
     return Resolved("webpush", channel, dead_codes=dead, per_address_failures=True)
+
+
+# --- where a Web Push endpoint may point (docs/notifications.md#web-push) ----------------------
+
+# One DNS label; a host made of anything else (an IPv6 literal, a backslash or a percent
+# sign that another URL parser may read differently) matches no pattern.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def loopback_endpoints_allowed() -> bool:
+    """Outside production (DEBUG, the demo, tests) a Web Push endpoint may be on a
+    loopback host: the local test receiver (notifications/fakes)."""
+    return bool(settings.DEBUG) or settings.MODE in ("development", "test")
+
+
+def host_matches(host: str, patterns: Iterable[str]) -> bool:
+    """``host`` is one ``patterns`` allows: ``push.example.org`` that host exactly,
+    ``*.example.org`` any host below example.org (not example.org itself). Case and a
+    trailing dot do not matter; a host that is not a DNS name (an IP-address literal
+    included) matches nothing."""
+    host = host.lower().rstrip(".")
+    labels = host.split(".")
+    if len(host) > 253 or labels[-1].isdigit() or not all(map(_DNS_LABEL.match, labels)):
+        return False
+    for pattern in patterns:
+        pattern = pattern.lower().rstrip(".")
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]):  # pattern[1:] is ".example.org"
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+def webpush_endpoint_allowed(endpoint: str) -> bool:
+    """The worker may POST to ``endpoint``: its host is one GOVDESK_NOTIFY_WEBPUSH_HOSTS
+    allows (or loopback, outside production). Checked at registration and again before
+    each send, so narrowing the setting also stops devices registered before."""
+    try:
+        host = urllib.parse.urlsplit(endpoint).hostname or ""
+    except ValueError:
+        return False
+    if loopback_endpoints_allowed() and host in LOOPBACK_HOSTS:
+        return True
+    return host_matches(host, settings.GOVDESK_NOTIFY_WEBPUSH_HOSTS)
 
 
 _BUILDERS: dict[str, Callable[[], Resolved]] = {

@@ -2,11 +2,12 @@
 
 Device registration validates the address before anything is stored: an FCM
 registration token has the token alphabet and length; a Web Push subscription has
-an https endpoint on a named host (http://127.0.0.1 / localhost only outside
-production, for the local test receiver; in production no IP-address or localhost
-endpoint, which would point the worker's POSTs at our own network) and base64url
-keys of the sizes RFC 8291 fixes (p256dh: a 65-byte uncompressed P-256 point; auth:
-16 bytes).
+an https endpoint on a host GOVDESK_NOTIFY_WEBPUSH_HOSTS allows (the browsers' push
+services by default; http(s)://127.0.0.1 / localhost also outside production, for the
+local test receiver; in production never an IP-address or localhost endpoint), since
+the worker POSTs to it and any other host could be a machine of our own network, and
+base64url keys of the sizes RFC 8291 fixes (p256dh: a 65-byte uncompressed P-256
+point; auth: 16 bytes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rest_framework import serializers
 
 from api.common.errors import ApiError
 from api.common.serializers import StrictSerializer
+from api.notify import registry
 from api.notify.models import Device, DeviceKind, Notification, NotificationPreference, Urgency
 
 FCM_TOKEN = re.compile(r"^[A-Za-z0-9_\-:.]{100,4096}$")
@@ -103,7 +105,7 @@ def _names_a_machine_directly(host: str) -> bool:
 
 
 def _loopback_allowed() -> bool:
-    return bool(settings.DEBUG) or settings.MODE in ("development", "test")
+    return registry.loopback_endpoints_allowed()
 
 
 def validate_subscription(value: Any) -> dict[str, Any]:
@@ -132,6 +134,10 @@ def validate_subscription(value: Any) -> dict[str, Any]:
     if not _loopback_allowed() and _names_a_machine_directly(host):
         # Browsers' push services are named hosts. An IP address or localhost aims the
         # worker's POSTs at a machine of our own network (server-side request forgery).
+        raise ApiError("push_endpoint_not_allowed")
+    if not registry.webpush_endpoint_allowed(endpoint):
+        # A DNS name can resolve to an intranet host too: only the push services the
+        # operator lists (GOVDESK_NOTIFY_WEBPUSH_HOSTS) are POSTed to.
         raise ApiError("push_endpoint_not_allowed")
     p256dh = _b64url_bytes(keys.get("p256dh", ""))
     auth = _b64url_bytes(keys.get("auth", ""))

@@ -19,7 +19,9 @@ the outcome through the API, not only on the screen:
   without the envelope and a request that never answers are said plainly (no endless
   spinner, no "nothing to do"); a refusal the server keeps per key is shown as not
   sent and not retried; an approval queued when the session ended is sent after
-  signing in again; axe-core finds no WCAG 2 A/AA violation on the main screens.
+  signing in again; a draft and its submission whose answers are lost are sent
+  again with the same Idempotency-Key and happen once; axe-core finds no WCAG 2
+  A/AA violation on the main screens.
 
 Skipped, with the reason printed, only when /usr/bin/chromium is missing
 (.ci/run installs it).
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import json
 import struct
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -485,6 +488,66 @@ def test_an_approval_queued_when_the_session_ended_is_sent_after_signing_in_agai
     page.get_by_test_id(f"outbox-{task['id']}").wait_for(state="detached", timeout=30_000)
     assert leader3.task_for(document_id) is None
     assert len(leader3.approvals_by_me(document_id)) == 1
+
+
+def _handled_then_lost(keys: list[str]):
+    """A route handler: the first POST reaches the server (which acts on it) but its
+    answer is lost on the way back, like a connection dropped in a lift; every POST's
+    Idempotency-Key is kept in ``keys``. Other requests pass untouched."""
+
+    def handle(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server handles it ...
+            route.abort("connectionreset")  # ... and the phone never hears back
+        else:
+            route.continue_()
+
+    return handle
+
+
+def test_a_draft_and_its_submission_retried_after_a_lost_answer_happen_once(server, phone):
+    # Tapping again after a lost answer sends the same request with the SAME key, so the
+    # server replays its first answer: one draft, one submission (docs/pwa.md#offline).
+    clerk = Person(server.base, "b_clerk")  # 市发展和改革委员会: a flow without choices
+    title = "关于重试不重复拟稿的测试通知"
+    page = phone.new_page()
+    sign_in(page, server.base, "b_clerk")
+    page.goto(server.base + "/#/drafts")
+    page.get_by_placeholder("Title").fill(title)
+    page.get_by_placeholder("Body — one paragraph per line").fill("第一段。\n第二段。")
+
+    create_keys: list[str] = []
+    page.route("**/api/v1/documents/", _handled_then_lost(create_keys))
+    save = page.get_by_role("button", name="保存并送审 Save and submit…")
+    save.tap()
+    page.get_by_text("网络不可用").wait_for()  # the answer was lost: the form stays
+    save.tap()  # the clerk taps again
+    page.get_by_text(f"：{title}").wait_for()  # saved; on the submit screen
+    page.unroute("**/api/v1/documents/")
+    found = clerk.get("/api/v1/documents/?q=" + urllib.parse.quote(title))["results"]
+    assert [d["title"] for d in found] == [title]  # exactly one draft
+    assert len(create_keys) == 2 and create_keys[0] == create_keys[1]
+    document_id = found[0]["id"]
+
+    submit_url = f"**/api/v1/documents/{document_id}/submit/"
+    submit_keys: list[str] = []
+    page.route(submit_url, _handled_then_lost(submit_keys))
+    submit = page.get_by_role("button", name="送审 Submit", exact=True)
+    submit.tap()
+    page.get_by_text("网络不可用").wait_for()
+    submit.tap()
+    page.get_by_text("已送审 Submitted").wait_for()  # the replayed success, not a refusal
+    page.get_by_text("新建发文").wait_for()
+    page.unroute(submit_url)
+    assert len(submit_keys) == 2 and submit_keys[0] == submit_keys[1]
+    assert clerk.get(f"/api/v1/documents/{document_id}/")["status"] != "draft"
+    signer = Person(server.base, "b_leader")  # 主任 signs off: one task, one flow
+    todo = signer.get("/api/v1/tasks/?state=todo&page_size=100")["results"]
+    assert [t["document"]["id"] for t in todo].count(document_id) == 1
 
 
 AXE = REPO / "pwa/node_modules/axe-core/axe.min.js"  # installed with Lighthouse (npm ci)

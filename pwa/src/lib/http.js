@@ -88,6 +88,16 @@ export function newIdempotencyKey() {
   return 'pwa-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12)
 }
 
+// Whether a failed request is worth sending again with the same key. The server
+// remembers every 4xx answer for a key (api/common/idempotency.py) and answers it again
+// on a retry, so a 4xx is final — except 401 (sign in again, then send), 408, 429 (slow
+// down) and 409 `conflict` (the same key is still running on the server).
+export function retryable(error) {
+  if (!(error instanceof ApiError)) return true // NetworkError / TimeoutError: no answer
+  if (error.status >= 500 || [401, 408, 429].includes(error.status)) return true
+  return error.status === 409 && error.code === 'conflict'
+}
+
 function tokenExpiresSoon(token) {
   try {
     const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
@@ -178,6 +188,26 @@ export const api = {
   post: (path, body, opts = {}) => request('POST', path, { ...opts, body }),
   patch: (path, body, opts = {}) => request('PATCH', path, { ...opts, body }),
   del: (path, opts) => request('DELETE', path, opts),
+}
+
+// Keys of requests not yet settled, by "path + JSON body". A tap again after a lost
+// answer (timeout, connection reset) sends the SAME key, so the server replays its first
+// answer instead of making a second draft or submitting twice; a changed form is another
+// body, so a new request with a new key. Forgotten on success or a final refusal.
+const unsettledKeys = new Map()
+
+/** POST with one Idempotency-Key per distinct request until the server settles it. */
+export async function postOnce(path, body) {
+  const sameRequest = `${path}\n${JSON.stringify(body)}`
+  if (!unsettledKeys.has(sameRequest)) unsettledKeys.set(sameRequest, newIdempotencyKey())
+  try {
+    const result = await api.post(path, body, { idempotencyKey: unsettledKeys.get(sameRequest) })
+    unsettledKeys.delete(sameRequest)
+    return result
+  } catch (error) {
+    if (!retryable(error)) unsettledKeys.delete(sameRequest)
+    throw error
+  }
 }
 
 export function errorText(error) {

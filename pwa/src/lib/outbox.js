@@ -7,22 +7,15 @@
 // An item leaves the queue only when the server answered 2xx; until then the task
 // shows 待发送 and never 已同意.
 import { ref } from 'vue'
-import { ApiError, NetworkError, request, session } from './http.js'
+import { NetworkError, request, retryable, session } from './http.js'
 
 const DB_NAME = 'govdesk'
 const STORE = 'outbox'
 const RETRY_MS = 15_000
 
-// Which refusals are worth retrying with the same key. The server remembers every 4xx
-// answer for a key (api/common/idempotency.py) and answers it again on a retry, so a
-// 4xx is final — except 401 (sign in again, then send), 408, 429 (slow down) and
-// 409 `conflict` (the same key is still running on the server). Anything final is
-// shown plainly and kept until dismissed; it never waits as 待发送 for ever.
-function retryable(error) {
-  if (!(error instanceof ApiError)) return true // NetworkError / TimeoutError: no answer
-  if (error.status >= 500 || [401, 408, 429].includes(error.status)) return true
-  return error.status === 409 && error.code === 'conflict'
-}
+// Which refusals are worth retrying with the same key: retryable() in http.js. Anything
+// final is shown plainly and kept until dismissed; it never waits as 待发送 for ever.
+
 // Someone else acted (or the document was withdrawn): the plain "已被他人处理" notice.
 const GONE_CODES = new Set(['task_not_open', 'not_found'])
 

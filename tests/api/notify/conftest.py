@@ -31,7 +31,9 @@ def fcm_token() -> str:
     return f"{secrets.token_urlsafe(16)}:APA91b{secrets.token_urlsafe(105)}"
 
 
-def webpush_subscription(endpoint: str = "https://push.example.gov.cn/sub/abc") -> dict:
+def webpush_subscription(endpoint: str = "https://fcm.googleapis.com/fcm/send/abc") -> dict:
+    """A browser's PushSubscription.toJSON() (by default on Chrome's push service, one
+    GOVDESK_NOTIFY_WEBPUSH_HOSTS allows out of the box)."""
     point = b"\x04" + secrets.token_bytes(64)
     return {
         "endpoint": endpoint,

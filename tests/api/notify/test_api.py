@@ -175,8 +175,8 @@ def test_bad_device_data_is_a_clear_400(personas, body, code):
         ("http://push.example.com/x", None, "push_endpoint_not_allowed"),
         ("ftp://push.example.com/x", None, "push_endpoint_not_allowed"),
         ("https://user:pw@push.example.com/x", None, "push_endpoint_not_allowed"),
-        ("https://push.example.com/x", {"p256dh": "AAAA", "auth": "AAAA"}, "push_keys_invalid"),
-        ("https://push.example.com/x", {"p256dh": "!!!", "auth": "AAAA"}, "push_keys_invalid"),
+        ("https://fcm.googleapis.com/x", {"p256dh": "AAAA", "auth": "AAAA"}, "push_keys_invalid"),
+        ("https://fcm.googleapis.com/x", {"p256dh": "!!!", "auth": "AAAA"}, "push_keys_invalid"),
         # An unbalanced IPv6 literal made urlsplit raise (a 500), a NUL reached the JSON
         # column that PostgreSQL refuses (a 500); a bad port or a control character
         # was stored and failed only at send time.
@@ -229,7 +229,7 @@ def test_production_refuses_endpoints_on_an_ip_address_or_localhost(personas, se
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "push_endpoint_not_allowed"
     assert not Device.objects.exists()
-    named = webpush_subscription("https://push.example.gov.cn/sub/abc")
+    named = webpush_subscription("https://fcm.googleapis.com/fcm/send/abc")
     assert (
         client_for(personas["bob"])
         .post("/api/v1/me/devices/push/", {"kind": "webpush", "subscription": named}, format="json")
