@@ -6,12 +6,9 @@ web root (``documents.E011``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from api.documents.checks import _inside
+from api.common.checks import outside_web_roots
 from api.documents.rendering.fonts import problems
 
 
@@ -37,14 +34,10 @@ def rendering_fonts_exist(app_configs=None, **kwargs) -> list[CheckMessage]:
 
 @register()
 def render_dir_outside_web_root(app_configs=None, **kwargs) -> list[CheckMessage]:
-    directory = Path(settings.GOVDESK_RENDER_DIR)
-    root = Path(settings.STATIC_ROOT) if settings.STATIC_ROOT else None
-    if root and (_inside(directory, root) or _inside(root, directory)):
-        return [
-            Error(
-                f"GOVDESK_RENDER_DIR ({directory}) overlaps the web root ({root}).",
-                hint="Store rendered PDFs outside STATIC_ROOT.",
-                id="documents.E011",
-            )
-        ]
-    return []
+    return list(
+        outside_web_roots(
+            "GOVDESK_RENDER_DIR",
+            "documents.E011",
+            "Store rendered and signed PDFs outside the web roots.",
+        )
+    )

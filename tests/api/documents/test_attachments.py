@@ -255,3 +255,16 @@ def test_attachment_dir_inside_static_root_fails_the_check(settings):
     settings.GOVDESK_ATTACHMENT_DIR = settings.STATIC_ROOT / "attachments"
     (error,) = attachment_dir_outside_web_root()
     assert error.id == "documents.E001"
+
+
+def test_rendered_and_instruction_dirs_may_not_lie_in_a_web_root(settings, tmp_path):
+    from api.documents.checks import instruction_dir_outside_web_root
+    from api.documents.rendering.checks import render_dir_outside_web_root
+
+    assert instruction_dir_outside_web_root() == [] and render_dir_outside_web_root() == []
+    # The PWA build served at / is a web root too (WHITENOISE_ROOT).
+    settings.WHITENOISE_ROOT = str(tmp_path / "dist")
+    settings.GOVDESK_RENDER_DIR = tmp_path / "dist" / "rendered"
+    settings.GOVDESK_INSTRUCTION_DIR = settings.STATIC_ROOT / "instructions"
+    assert [e.id for e in render_dir_outside_web_root()] == ["documents.E011"]
+    assert [e.id for e in instruction_dir_outside_web_root()] == ["documents.E012"]
