@@ -11,7 +11,6 @@ Thin views: the urge itself is ``api.urging.actions.urge``; reads are selectors.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import cast
 
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +25,7 @@ from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import date_param, int_param
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
 from api.urging import actions, selectors
 from api.urging.models import UrgeKind
@@ -132,36 +132,13 @@ class TaskUrgeListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _date_param(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(
-            "validation_error", fields={name: [t("日期格式为 YYYY-MM-DD。", "Use YYYY-MM-DD.")]}
-        ) from None
-
-
-def _unit_param(request: Request) -> int | None:
-    raw = request.query_params.get("unit")
-    if raw in (None, ""):
-        return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        raise ApiError("validation_error", fields={"unit": [t("须为单位编号。", "A unit id.")]})
-    return int(raw)
-
-
 class UrgeFeedView(generics.ListAPIView):
     serializer_class = UrgeSerializer
     pagination_class = UrgePagination
 
     def get_queryset(self):
         request = self.request
-        first, last = _date_param(request, "from"), _date_param(request, "to")
+        first, last = date_param(request, "from"), date_param(request, "to")
         if first and last and last < first:
             raise ApiError(
                 "validation_error",
@@ -174,7 +151,7 @@ class UrgeFeedView(generics.ListAPIView):
                 fields={"kind": [t("须为 auto_yellow、auto_red 或 manual。", "Unknown kind.")]},
             )
         return selectors.urge_feed(
-            _user(request), unit_id=_unit_param(request), first=first, last=last, kind=kind
+            _user(request), unit_id=int_param(request, "unit"), first=first, last=last, kind=kind
         )
 
     @extend_schema(

@@ -24,6 +24,7 @@ from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import date_param
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
 from api.common.serializers import StrictSerializer
 from api.workdays import actions
@@ -74,20 +75,6 @@ class OverrideCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-def _date_param(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(
-            "validation_error", fields={name: [t("日期格式为 YYYY-MM-DD。", "Use YYYY-MM-DD.")]}
-        ) from None
-
-
 def _parse_day(raw: str) -> date:
     try:
         if len(raw) != 10:
@@ -136,8 +123,8 @@ class CalendarView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        first = _date_param(request, "from") or datetime.now(TZ).date()
-        last = _date_param(request, "to") or first + timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        first = date_param(request, "from") or datetime.now(TZ).date()
+        last = date_param(request, "to") or first + timedelta(days=DEFAULT_RANGE_DAYS - 1)
         if last < first:
             raise ApiError(
                 "validation_error",

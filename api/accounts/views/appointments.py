@@ -34,13 +34,12 @@ from api.accounts.views.org_common import (
     ERR_409,
     ERR_422,
     NewestFirstPagination,
-    choice_param,
     errors,
-    int_param,
     unit_for_field,
 )
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
+from api.common.params import choice_param, int_param
 
 
 def _actor(request: Request) -> User:

@@ -9,7 +9,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.exceptions import NotFound as DRFNotFound
-from rest_framework.request import Request
 
 from api.accounts import selectors
 from api.accounts.models import Unit
@@ -54,49 +53,6 @@ class NamePagination(_ValidatedCursorPagination):
 class NewestFirstPagination(_ValidatedCursorPagination):
     ordering = "-id"
     position_pattern = re.compile(r"^[0-9]{1,19}$")
-
-
-def int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise ApiError("validation_error", fields={name: [t("须为正整数。", "Must be a number.")]})
-    return int(raw)
-
-
-def str_param(request: Request, name: str, *, max_length: int = 100) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if "\x00" in raw or len(raw) > max_length:
-        raise ApiError("validation_error", fields={name: [t("取值无效。", "Invalid value.")]})
-    return raw
-
-
-def bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in {"1", "true", "yes"}:
-        return True
-    if raw.lower() in {"0", "false", "no"}:
-        return False
-    raise ApiError(
-        "validation_error", fields={name: [t("须为 true 或 false。", "Use true/false.")]}
-    )
-
-
-def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise ApiError(
-            "validation_error",
-            fields={name: [t("可选值：", "One of: ") + ", ".join(choices)]},
-        )
-    return raw
 
 
 def unit_or_404(unit_id: int) -> Unit:

@@ -28,7 +28,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.accounts.models import Post, User
-from api.accounts.views.org_common import ERR_400, errors, int_param, str_param, unit_or_404
+from api.accounts.views.org_common import (
+    ERR_400,
+    errors,
+    unit_or_404,
+)
+from api.common.params import int_param, str_param
 
 MAX_RESULTS = 20
 _PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")

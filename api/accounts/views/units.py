@@ -32,16 +32,13 @@ from api.accounts.views.org_common import (
     ERR_404,
     TreeOrderPagination,
     UsernamePagination,
-    bool_param,
-    choice_param,
     errors,
-    int_param,
-    str_param,
     unit_for_field,
     unit_or_404,
 )
 from api.accounts.views.people import pinyin_of
 from api.common.idempotency import idempotent
+from api.common.params import bool_param, choice_param, int_param, str_param
 
 KINDS = [k for k, _ in UnitKind.choices]
 _PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")

@@ -12,8 +12,7 @@ from rest_framework.request import Request
 
 from api.accounts.models import User
 from api.common import schema as common_schema
-from api.common.errors import ApiError, NotFound
-from api.common.i18n import t
+from api.common.errors import NotFound
 from api.common.schema import error_response
 from api.documents.models import Document
 from api.documents.selectors import MAX_ID, permissions_for
@@ -51,26 +50,6 @@ def path_id(value: Any) -> int:
     if not 0 < number <= MAX_ID:
         raise NotFound()
     return number
-
-
-def str_param(request: Request, name: str, *, max_length: int = 100) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if "\x00" in raw or len(raw) > max_length:
-        raise ApiError("validation_error", fields={name: [t("取值无效。", "Invalid value.")]})
-    return raw
-
-
-def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise ApiError(
-            "validation_error", fields={name: [t("可选值：", "One of: ") + ", ".join(choices)]}
-        )
-    return raw
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import choice_param, str_param
 from api.documents import actions, selectors
 from api.documents.models import Direction, DocumentStatus
 from api.documents.serializers import (
@@ -30,12 +31,10 @@ from api.documents.views.common import (
     IDEMPOTENCY_HEADER,
     IF_MATCH_HEADER,
     actor,
-    choice_param,
     errors,
     etag_for,
     if_match_tags,
     path_id,
-    str_param,
 )
 
 CREATE_EXAMPLE = OpenApiExample(
