@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from api.accounts.models import Post, User
@@ -787,49 +787,25 @@ def mark_read(task_id: int, actor: User) -> bool:
 
 def delegate_open_tasks(absent: User, backup: User) -> list[int]:
     """An absence started: A's open and waiting tasks go to B, on behalf of A."""
-    moved: list[int] = []
-    ids = list(
-        Task.objects.filter(
-            assignee=absent, on_behalf_of__isnull=True, state__in=engine.LIVE_STATES
-        ).values_list("instance_id", "id")
-    )
-    for instance_id, task_id in ids:
-        with transaction.atomic():
-            WorkflowInstance.objects.select_for_update().filter(pk=instance_id).first()
-            task = (
-                Task.objects.select_for_update()
-                .select_related("document")
-                .filter(pk=task_id, assignee=absent, on_behalf_of__isnull=True)
-                .filter(state__in=engine.LIVE_STATES)
-                .first()
-            )
-            if task is None:
-                continue
-            task.assignee = backup
-            task.on_behalf_of = absent
-            task.save(update_fields=["assignee", "on_behalf_of"])
-            ctx = Ctx(actor=None, now=timezone.now())
-            if task.state == TaskState.OPEN:
-                ctx.opened.append(task.pk)
-            ctx.event(
-                "task.delegated",
-                actor_username="system",
-                obj=task.document,
-                detail={"task_id": task.pk, "from_user_id": absent.pk, "to_user_id": backup.pk},
-            )
-            ctx.flush()
-            moved.append(task.pk)
-    return moved
+    held_by_a = Q(assignee=absent, on_behalf_of__isnull=True)
+    return _move_live_tasks(held_by_a, to=backup, on_behalf_of=absent, action="task.delegated")
 
 
 def undelegate_open_tasks(returning: User) -> list[int]:
     """An absence ended or was cancelled: tasks still open at B for A go back to A;
     what B already did stays done (B 代 A in the trail)."""
+    held_for_a = Q(on_behalf_of=returning) & ~Q(assignee=returning)
+    return _move_live_tasks(held_for_a, to=returning, on_behalf_of=None, action="task.undelegated")
+
+
+def _move_live_tasks(held: Q, *, to: User, on_behalf_of: User | None, action: str) -> list[int]:
+    """Moves each open or waiting task matching ``held`` to ``to``, one transaction per
+    task with its instance locked; the condition is checked again under the lock, so a
+    task acted on meanwhile stays where it is. A moved open task notifies its new
+    holder (Ctx.opened) and the move is audited as ``action``."""
     moved: list[int] = []
     ids = list(
-        Task.objects.filter(on_behalf_of=returning, state__in=engine.LIVE_STATES)
-        .exclude(assignee=returning)
-        .values_list("instance_id", "id")
+        Task.objects.filter(held, state__in=engine.LIVE_STATES).values_list("instance_id", "id")
     )
     for instance_id, task_id in ids:
         with transaction.atomic():
@@ -837,23 +813,23 @@ def undelegate_open_tasks(returning: User) -> list[int]:
             task = (
                 Task.objects.select_for_update()
                 .select_related("document")
-                .filter(pk=task_id, on_behalf_of=returning, state__in=engine.LIVE_STATES)
+                .filter(held, pk=task_id, state__in=engine.LIVE_STATES)
                 .first()
             )
             if task is None:
                 continue
-            backup_id = task.assignee_id
-            task.assignee = returning
-            task.on_behalf_of = None
+            from_user_id = task.assignee_id
+            task.assignee = to
+            task.on_behalf_of = on_behalf_of
             task.save(update_fields=["assignee", "on_behalf_of"])
             ctx = Ctx(actor=None, now=timezone.now())
             if task.state == TaskState.OPEN:
                 ctx.opened.append(task.pk)
             ctx.event(
-                "task.undelegated",
+                action,
                 actor_username="system",
                 obj=task.document,
-                detail={"task_id": task.pk, "from_user_id": backup_id, "to_user_id": returning.pk},
+                detail={"task_id": task.pk, "from_user_id": from_user_id, "to_user_id": to.pk},
             )
             ctx.flush()
             moved.append(task.pk)
