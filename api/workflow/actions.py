@@ -773,12 +773,16 @@ def _message(code: str) -> str:
 
 
 def mark_read(task_id: int, actor: User) -> bool:
-    """The assignee opened the task (read_at; for the unread badge). Compare-and-set,
-    not audited: reading is not an action on the document's flow."""
+    """The assignee opened the task (read_at; for the unread badge), which also marks
+    the notifications about it read and so stops their reminder ladder
+    (docs/notifications.md). Compare-and-set, not audited: reading is not an action on
+    the document's flow."""
+    from api.notify.actions import mark_task_read as mark_task_notifications_read
+
+    now = timezone.now()
+    mark_task_notifications_read(actor, task_id, now)
     return bool(
-        Task.objects.filter(pk=task_id, assignee=actor, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
+        Task.objects.filter(pk=task_id, assignee=actor, read_at__isnull=True).update(read_at=now)
     )
 
 

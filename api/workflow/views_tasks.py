@@ -26,7 +26,6 @@ from api.common.errors import ApiError, message_for
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.schema import ERR_400, ERR_404, ERR_422, error_response, errors
-from api.notify.actions import mark_task_read as mark_task_notifications_read
 from api.urging.lights import deadline_light
 from api.workflow import actions, rules, selectors
 from api.workflow.models import InstanceState, Task
@@ -286,8 +285,7 @@ class TaskDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         task = selectors.task_or_404(user, pk)
-        actions.mark_read(task.pk, user)
-        mark_task_notifications_read(user, task.pk)  # stops their ladder (docs/notifications.md)
+        actions.mark_read(task.pk, user)  # and its notifications: stops their ladder
         document = task.document
         item = task_item(task)
         item.update(
