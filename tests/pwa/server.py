@@ -28,6 +28,7 @@ from tests.deploy.helpers import (
 )
 
 DIST = REPO / "pwa" / "dist"
+WEB_THREADS = 8  # per gunicorn worker; two workers
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -90,6 +91,10 @@ def start_server(var_dir: Path) -> Server:
         GOVDESK_WEBAUTHN_ORIGINS=base,
         # Every test and the seeding sign in over HTTP from one address: above 30/min.
         GOVDESK_LOGIN_RATE="600/min",
+        # The same thread count for gunicorn and the settings, as the demo launcher and
+        # compose do: live streams may then take all but 4 threads, never every one (a
+        # closed page's stream holds its thread until the next heartbeat).
+        GOVDESK_WEB_THREADS=str(WEB_THREADS),
         PYTHONPATH=str(REPO),
     )
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +109,8 @@ def start_server(var_dir: Path) -> Server:
         proc = subprocess.Popen(
             [
                 PYTHON, "-m", "gunicorn", "api.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+                "--workers", "2", "--worker-class", "gthread", "--threads", str(WEB_THREADS),
+                "--timeout", "120",
             ],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
