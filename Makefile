@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck bench lock pwa pwa-if-missing screenshots clean
+.PHONY: demo test test-repeat lint format typecheck bench lock pwa pwa-if-missing screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@# A venv left half-made by an interrupted run (no working pip) is made again.
@@ -30,6 +30,14 @@ demo: $(STAMP) pwa
 test: $(STAMP) pwa-if-missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The flaky-test guard (docs/testing.md#flaky-test-guard): TEST (node ids, files or
+# folders, as pytest takes them) run N times in a row, stopping at the first failure.
+# make test-repeat TEST=tests/deploy/test_demo_runner.py::test_children_do_not_outlive_a_killed_launcher N=20
+N ?= 10
+test-repeat: $(STAMP) pwa-if-missing
+	@test -n "$(TEST)" || { echo "usage: make test-repeat TEST=<test id or path> [N=$(N)]"; exit 2; }
+	$(PY) -m pytest $(TEST) --repeat=$(N) -x $(PYTEST_ARGS)
+
 # docs/images/pwa-*.png: the main screens at a phone viewport (docs/pwa.md#screenshots).
 screenshots: $(STAMP) pwa
 	$(PY) -m tests.pwa.screenshots
@@ -41,6 +49,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy api notifications vpn_gateway
+	$(VENV)/bin/lint-imports  # the import layers: pyproject.toml [tool.importlinter]
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

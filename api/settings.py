@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -56,25 +57,6 @@ GOVDESK_VPN_KEEPALIVE_SECONDS = env.int("GOVDESK_VPN_KEEPALIVE_SECONDS", 25, min
 GOVDESK_VPN_PEER_CACHE_SECONDS = env.int("GOVDESK_VPN_PEER_CACHE_SECONDS", 30, minimum=0)
 
 
-def _check_vpn_settings() -> None:
-    from vpn_gateway.config import valid_endpoint
-    from vpn_gateway.keys import is_valid_key
-    from vpn_gateway.pool import AddressPool
-
-    try:
-        AddressPool.parse(GOVDESK_VPN_POOL, GOVDESK_VPN_GATEWAY_ADDRESS or None)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"GOVDESK_VPN_POOL / GOVDESK_VPN_GATEWAY_ADDRESS: {exc}"
-        ) from None
-    if GOVDESK_VPN_ENDPOINT and not valid_endpoint(GOVDESK_VPN_ENDPOINT):
-        raise ImproperlyConfigured("GOVDESK_VPN_ENDPOINT must be host:port, e.g. vpn.example:51820")
-    if GOVDESK_VPN_SERVER_PUBLIC_KEY and not is_valid_key(GOVDESK_VPN_SERVER_PUBLIC_KEY):
-        raise ImproperlyConfigured("GOVDESK_VPN_SERVER_PUBLIC_KEY is not a WireGuard public key")
-
-
-_check_vpn_settings()
-
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -96,14 +78,21 @@ INSTALLED_APPS = [
     "api.urging",
     "api.vpn",
     "api.exchange",
+    "api.submissions",
     "api.supervision",
     "api.stats",
+    "api.meetings",
+    "api.office",
+    "api.mail",
+    "api.publishing",
+    "api.portal",
+    "api.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "api.common.middleware.RequestContextMiddleware",
-    "api.common.middleware.NetworkZoneMiddleware",
+    "api.vpn.middleware.NetworkZoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # gzip outside the ETag (docs/mobile-api.md#gzip): the tag hashes the plain body.
@@ -162,7 +151,10 @@ CACHES = {
         }
     )
 }
+# Idempotency records live in the database, in the transaction of the action they guard
+# (docs/api.md#idempotency); a duplicate waits this long for the first request to finish.
 GOVDESK_IDEMPOTENCY_TTL_SECONDS = env.int("GOVDESK_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
+GOVDESK_IDEMPOTENCY_WAIT_SECONDS = env.int("GOVDESK_IDEMPOTENCY_WAIT_SECONDS", 5, minimum=1)
 
 # --- Celery ------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -188,6 +180,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Periodic work; each task is safe to run twice (docs/operations.md#background-work).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "api.common.tasks.heartbeat", "schedule": 60.0},
+    "sweep-orphans": {"task": "api.documents.tasks.sweep_orphans", "schedule": 900.0},
+    "prune-idempotency": {
+        "task": "api.common.tasks.prune_idempotency_records",
+        "schedule": 3600.0,
+    },
     "flush-expired-tokens": {
         "task": "api.accounts.tasks.flush_expired_tokens",
         "schedule": 6 * 3600.0,
@@ -198,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
     # Notifications: outbox sweep (due rows, expired leases) and the reminder ladder.
     "notify-sweep": {"task": "api.notify.tasks.sweep", "schedule": 30.0},
     "notify-ladder": {"task": "api.notify.tasks.run_ladder", "schedule": 30.0},
+    # Documents past their overall time limit, marked once each (docs/workflow.md).
+    "workflow-mark-overdue-documents": {
+        "task": "api.workflow.tasks.mark_overdue_documents",
+        "schedule": 300.0,
+    },
     # Supervision: traffic lights and capped escalation of red items (docs/supervision.md).
     "supervision-lights": {
         "task": "api.supervision.tasks.refresh_supervision_lights",
@@ -205,8 +207,20 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Exchange: re-enqueue dispatches whose fan-out never finished (docs/exchange.md).
     "exchange-requeue-unsent": {"task": "api.exchange.tasks.requeue_unsent", "schedule": 600.0},
+    # Meetings: reminders before the start; close ended rooms, drop expired Janus tokens.
+    "meetings-remind": {"task": "api.meetings.tasks.remind_upcoming", "schedule": 60.0},
+    "meetings-sweep-rooms": {"task": "api.meetings.tasks.sweep_rooms", "schedule": 120.0},
+    # Publishing: the website feed import and the must-read reminder (docs/publishing.md).
+    "publishing-import-feeds": {"task": "api.publishing.tasks.import_feeds", "schedule": 900.0},
+    "publishing-remind-must-reads": {
+        "task": "api.publishing.tasks.remind_must_reads",
+        "schedule": 300.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Save the schedule after every task sent, so a crashed beat does not re-send every job
+# of the last 180 s (Celery's default) when it restarts (docs/operations.md).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- Auth, passwords, tokens (docs/security.md) -------------------------------------------
@@ -230,6 +244,14 @@ AUTH_PASSWORD_VALIDATORS = [
 GOVDESK_PASSWORD_MAX_AGE_DAYS = env.int("GOVDESK_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)
 GOVDESK_LOGIN_MAX_FAILURES = env.int("GOVDESK_LOGIN_MAX_FAILURES", 5, minimum=1)
 GOVDESK_LOGIN_LOCKOUT_SECONDS = env.int("GOVDESK_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# Lockout without denial of service (docs/identity.md#lockout): the account's failures
+# from all addresses slow it down above this ceiling (and alert the city IT admins)...
+GOVDESK_LOGIN_ACCOUNT_CEILING = env.int("GOVDESK_LOGIN_ACCOUNT_CEILING", 50, minimum=2)
+GOVDESK_LOGIN_SLOWDOWN_MAX_SECONDS = env.int(
+    "GOVDESK_LOGIN_SLOWDOWN_MAX_SECONDS", 60, minimum=1, maximum=3600
+)
+# ...and one address (a NAT of hundreds of users) locks only after this many failures.
+GOVDESK_LOGIN_ADDRESS_MAX_FAILURES = env.int("GOVDESK_LOGIN_ADDRESS_MAX_FAILURES", 200, minimum=2)
 GOVDESK_TOTP_REQUIRED_ROLES = env.list(
     "GOVDESK_TOTP_REQUIRED_ROLES", ["seal_custodian", "city_it_admin"]
 )
@@ -267,19 +289,21 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "uid",
     "USER_ID_FIELD": "id",
     "LEEWAY": 5,
+    # Validation refuses a token whose exp - iat exceeds the lifetime (docs/security.md#tokens).
+    "AUTH_TOKEN_CLASSES": ("api.accounts.token_types.CappedAccessToken",),
 }
 
 # --- REST framework and the API conventions (docs/api.md) -------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.common.permissions.IsAuthenticatedAndVerified"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.common.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "api.common.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.common.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("GOVDESK_LOGIN_RATE", "30/min")},
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("GOVDESK_LOGIN_RATE", "1200/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -315,15 +339,32 @@ SPECTACULAR_SETTINGS = {
         "NotificationUrgencyEnum": "api.notify.models.Urgency",
         "PushDeviceKindEnum": "api.notify.models.DeviceKind",
         "SupervisionSourceEnum": "api.supervision.models.Source",
+        "MeetingStateEnum": "api.meetings.models.MeetingState",
+        "MeetingParticipantRoleEnum": "api.meetings.models.ParticipantRole",
+        "MeetingSigninMethodEnum": "api.meetings.models.SigninMethod",
     },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = GOVDESK_MAX_BODY_BYTES
+# JSON nested deeper than this (objects/arrays) is 400 malformed_json (docs/security.md).
+GOVDESK_JSON_MAX_DEPTH = env.int("GOVDESK_JSON_MAX_DEPTH", 32, minimum=4, maximum=200)
 # Attachments (docs/documents.md#attachments): their own size limit, stored outside the
 # web root. GOVDESK_BODY_LIMITS gives paths (regex) their own body limit instead of
 # GOVDESK_MAX_BODY_BYTES; the upload limit allows for the multipart envelope.
 GOVDESK_ATTACHMENT_MAX_BYTES = env.int("GOVDESK_ATTACHMENT_MAX_BYTES", 20 * 1_048_576, minimum=1024)
 GOVDESK_ATTACHMENT_DIR = Path(env.str("GOVDESK_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))
+# Uploads checked by what they become (docs/security.md#uploads, api/documents/intake.py).
+GOVDESK_UPLOAD_ZIP_MAX_ENTRIES = env.int("GOVDESK_UPLOAD_ZIP_MAX_ENTRIES", 2000, minimum=10)
+GOVDESK_UPLOAD_ZIP_MAX_INFLATED = env.int(
+    "GOVDESK_UPLOAD_ZIP_MAX_INFLATED", 200 * 1_048_576, minimum=1_048_576
+)
+GOVDESK_UPLOAD_ZIP_MAX_RATIO = env.int("GOVDESK_UPLOAD_ZIP_MAX_RATIO", 100, minimum=2)
+# Phone photos are 12-50 MP; a 20000x20000 (400 MP) "image" is a bomb.
+GOVDESK_UPLOAD_MAX_PIXELS = env.int("GOVDESK_UPLOAD_MAX_PIXELS", 50_000_000, minimum=10_000)
+# Uploads spool to a private directory (not /tmp) that the orphan sweep cleans after a
+# crash; files older than GOVDESK_ORPHAN_MAX_AGE_SECONDS there are leftovers.
+FILE_UPLOAD_TEMP_DIR = str(Path(env.str("GOVDESK_UPLOAD_TEMP_DIR", str(VAR_DIR / "upload-tmp"))))
+GOVDESK_ORPHAN_MAX_AGE_SECONDS = env.int("GOVDESK_ORPHAN_MAX_AGE_SECONDS", 3600, minimum=0)
 # --- Electronic seals (docs/seals.md#settings): CA and unit keys live under
 # GOVDESK_SEAL_DIR (outside the web root), encrypted with GOVDESK_SEAL_KEY_PASSPHRASE.
 DEV_SEAL_KEY_PASSPHRASE = "govdesk-development-only-seal-passphrase"  # noqa: S105 (refused in production)
@@ -353,6 +394,8 @@ GOVDESK_BODY_LIMITS: list[tuple[str, int]] = [
     (r"^/api/v1/documents/[0-9]+/instructions/$", GOVDESK_INSTRUCTION_MAX_BYTES + 65_536),
     (r"^/api/v1/documents/[0-9]+/attachments/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
     (r"^/api/v1/seals/verify/$", GOVDESK_SEAL_VERIFY_MAX_BYTES + 65_536),
+    (r"^/api/v1/meetings/[0-9]+/materials/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
+    (r"^/api/v1/mail/attachments/$", GOVDESK_ATTACHMENT_MAX_BYTES + 65_536),
 ]
 
 # --- Rendering GB/T 9704 PDFs (docs/rendering.md#settings): font files per role ("path" or
@@ -363,6 +406,10 @@ GOVDESK_FONT_KAI = env.str("GOVDESK_FONT_KAI", "")
 GOVDESK_FONT_HEI = env.str("GOVDESK_FONT_HEI", "")
 GOVDESK_FONT_XIAOBIAOSONG = env.str("GOVDESK_FONT_XIAOBIAOSONG", "")
 GOVDESK_RENDER_DIR = Path(env.str("GOVDESK_RENDER_DIR", str(VAR_DIR / "rendered")))
+# Attachment previews (docs/reading-on-phones.md#attachment-previews): LibreOffice's
+# command and the seconds one conversion may take before it is killed.
+GOVDESK_SOFFICE = env.str("GOVDESK_SOFFICE", "soffice")
+GOVDESK_PREVIEW_TIMEOUT = env.int("GOVDESK_PREVIEW_TIMEOUT", 60)
 
 CORS_ALLOWED_ORIGINS = env.origins("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False
@@ -395,6 +442,9 @@ STORAGES = {
 GOVDESK_PWA_DIST = Path(env.str("GOVDESK_PWA_DIST", str(BASE_DIR / "pwa" / "dist")))
 WHITENOISE_ROOT = str(GOVDESK_PWA_DIST) if GOVDESK_PWA_DIST.is_dir() else None
 WHITENOISE_INDEX_FILE = True
+# WhiteNoise answers "Access-Control-Allow-Origin: *" by default; the PWA's files are
+# same-origin, so no CORS header unless a deployment asks for it (docs/security.md).
+WHITENOISE_ALLOW_ALL_ORIGINS = env.bool("GOVDESK_STATIC_ALLOW_ALL_ORIGINS", False)
 WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 PWA_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -449,6 +499,12 @@ if GOVDESK_URGE_DAY_END_HOUR <= GOVDESK_URGE_DAY_START_HOUR:
 GOVDESK_URGE_MANUAL_INTERVAL_MINUTES = env.int(
     "GOVDESK_URGE_MANUAL_INTERVAL_MINUTES", 30, minimum=1, maximum=24 * 60
 )
+# The cap per urged person and item, across every urger and both task and supervision
+# urges (docs/urging.md#the-cap-per-person-and-item).
+GOVDESK_URGE_CAP_WINDOW_MINUTES = env.int(
+    "GOVDESK_URGE_CAP_WINDOW_MINUTES", 60, minimum=1, maximum=24 * 60
+)
+GOVDESK_URGE_CAP_PER_WINDOW = env.int("GOVDESK_URGE_CAP_PER_WINDOW", 3, minimum=1, maximum=100)
 GOVDESK_URGE_SCAN_SECONDS = env.int("GOVDESK_URGE_SCAN_SECONDS", 300, minimum=30, maximum=3600)
 CELERY_BEAT_SCHEDULE["scan-deadlines"] = {
     "task": "api.urging.tasks.scan_deadlines",
@@ -474,7 +530,7 @@ if GOVDESK_STATS_WEIGHT_OVERDUE + GOVDESK_STATS_WEIGHT_RETURN + GOVDESK_STATS_WE
     )
 
 # --- Notifications: outbox, ladder, providers (docs/notifications.md#configuration) -------
-from api.notify.config import parse_minutes_by_urgency, parse_quiet_hours  # noqa: E402
+from api.env import parse_minutes_by_urgency, parse_quiet_hours  # noqa: E402
 
 GOVDESK_NOTIFY_SMS_AFTER_MINUTES = parse_minutes_by_urgency(
     "GOVDESK_NOTIFY_SMS_AFTER_MINUTES",
@@ -495,7 +551,7 @@ GOVDESK_NOTIFY_FCM_SERVICE_ACCOUNT_FILE = env.str("GOVDESK_NOTIFY_FCM_SERVICE_AC
 GOVDESK_NOTIFY_FCM_PROJECT_ID = env.str("GOVDESK_NOTIFY_FCM_PROJECT_ID", "")
 GOVDESK_NOTIFY_FCM_URL = env.str("GOVDESK_NOTIFY_FCM_URL", "")
 GOVDESK_NOTIFY_SMS_PROVIDER = env.choice(
-    "GOVDESK_NOTIFY_SMS_PROVIDER", "none", ("none", "aliyun", "tencent")
+    "GOVDESK_NOTIFY_SMS_PROVIDER", "none", ("none", "aliyun", "tencent", "smpp")
 )
 GOVDESK_NOTIFY_SMS_KEY_ID = env.str("GOVDESK_NOTIFY_SMS_KEY_ID", "")
 GOVDESK_NOTIFY_SMS_KEY_SECRET = env.secret("GOVDESK_NOTIFY_SMS_KEY_SECRET", "")
@@ -514,22 +570,7 @@ GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY = env.secret(
     "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", ""
 )
 GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT = env.str("GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT", "")
-if GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY:
-    from notifications.channels.webpush import load_vapid_private_key
-
-    try:
-        load_vapid_private_key(GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY)
-    except ValueError as _exc:
-        raise ImproperlyConfigured(
-            "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY is not an EC P-256 private key "
-            "(base64url raw, base64 DER or PEM)"
-        ) from _exc
-if GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT and not GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT.startswith(
-    ("mailto:", "https:")
-):
-    raise ImproperlyConfigured(
-        "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT must be a mailto: or https: URL (RFC 8292)"
-    )
+# Both are checked at start-up by the notify app's system checks (api/notify/checks.py).
 
 
 def _webpush_host_pattern(value: str) -> str:
@@ -579,6 +620,64 @@ GOVDESK_NOTIFY_STREAM_TICKET_SECONDS = env.int(
     "GOVDESK_NOTIFY_STREAM_TICKET_SECONDS", 60, minimum=5, maximum=300
 )
 
+# --- Zero-internet channels: SMS over SMPP to the carrier's SMSC, per-person IM over XMPP
+# (docs/notifications.md#zero-internet-profile). SMPP is used when
+# GOVDESK_NOTIFY_SMS_PROVIDER=smpp; the XMPP rung exists when GOVDESK_NOTIFY_XMPP_JID is set.
+GOVDESK_NOTIFY_SMPP_HOST = env.str("GOVDESK_NOTIFY_SMPP_HOST", "")
+GOVDESK_NOTIFY_SMPP_PORT = env.int("GOVDESK_NOTIFY_SMPP_PORT", 2775, minimum=1, maximum=65535)
+GOVDESK_NOTIFY_SMPP_SYSTEM_ID = env.str("GOVDESK_NOTIFY_SMPP_SYSTEM_ID", "")
+GOVDESK_NOTIFY_SMPP_PASSWORD = env.secret("GOVDESK_NOTIFY_SMPP_PASSWORD", "")
+GOVDESK_NOTIFY_SMPP_SYSTEM_TYPE = env.str("GOVDESK_NOTIFY_SMPP_SYSTEM_TYPE", "")
+GOVDESK_NOTIFY_SMPP_SOURCE_ADDR = env.str("GOVDESK_NOTIFY_SMPP_SOURCE_ADDR", "")
+GOVDESK_NOTIFY_SMPP_SOURCE_TON = env.int("GOVDESK_NOTIFY_SMPP_SOURCE_TON", 0, minimum=0, maximum=6)
+GOVDESK_NOTIFY_SMPP_SOURCE_NPI = env.int("GOVDESK_NOTIFY_SMPP_SOURCE_NPI", 0, minimum=0, maximum=18)
+GOVDESK_NOTIFY_SMPP_DEST_TON = env.int("GOVDESK_NOTIFY_SMPP_DEST_TON", 0, minimum=0, maximum=6)
+GOVDESK_NOTIFY_SMPP_DEST_NPI = env.int("GOVDESK_NOTIFY_SMPP_DEST_NPI", 1, minimum=0, maximum=18)
+GOVDESK_NOTIFY_SMPP_BIND = env.choice(
+    "GOVDESK_NOTIFY_SMPP_BIND", "transmitter", ("transmitter", "transceiver")
+)
+GOVDESK_NOTIFY_SMPP_RECEIPTS_BIND = env.choice(
+    "GOVDESK_NOTIFY_SMPP_RECEIPTS_BIND", "receiver", ("receiver", "transceiver")
+)
+GOVDESK_NOTIFY_SMPP_WINDOW = env.int("GOVDESK_NOTIFY_SMPP_WINDOW", 10, minimum=1, maximum=100)
+GOVDESK_NOTIFY_SMPP_RATE = env.int("GOVDESK_NOTIFY_SMPP_RATE", 20, minimum=0, maximum=10_000)
+GOVDESK_NOTIFY_SMPP_ENQUIRE_LINK_SECONDS = env.int(
+    "GOVDESK_NOTIFY_SMPP_ENQUIRE_LINK_SECONDS", 30, minimum=1, maximum=3600
+)
+GOVDESK_NOTIFY_SMPP_TIMEOUT_SECONDS = env.int(
+    "GOVDESK_NOTIFY_SMPP_TIMEOUT_SECONDS", 10, minimum=1, maximum=120
+)
+GOVDESK_NOTIFY_SMPP_RECONNECT_ATTEMPTS = env.int(
+    "GOVDESK_NOTIFY_SMPP_RECONNECT_ATTEMPTS", 5, minimum=0, maximum=50
+)
+# Set, the networks delivery channels may reach: a channel outside them is a start-up
+# warning (api/notify/checks.py). Empty: not checked.
+GOVDESK_NOTIFY_ALLOWED_NETWORKS = env.networks("GOVDESK_NOTIFY_ALLOWED_NETWORKS", [])
+GOVDESK_NOTIFY_XMPP_JID = env.str("GOVDESK_NOTIFY_XMPP_JID", "")
+GOVDESK_NOTIFY_XMPP_PASSWORD = env.secret("GOVDESK_NOTIFY_XMPP_PASSWORD", "")
+GOVDESK_NOTIFY_XMPP_HOST = env.str("GOVDESK_NOTIFY_XMPP_HOST", "")
+GOVDESK_NOTIFY_XMPP_PORT = env.int("GOVDESK_NOTIFY_XMPP_PORT", 5222, minimum=1, maximum=65535)
+GOVDESK_NOTIFY_XMPP_TLS = env.choice(
+    "GOVDESK_NOTIFY_XMPP_TLS", "starttls", ("starttls", "direct", "none")
+)
+GOVDESK_NOTIFY_XMPP_CA_FILE = env.str("GOVDESK_NOTIFY_XMPP_CA_FILE", "")
+# How a user's JID is made: {username} and {domain} (the service account's domain).
+GOVDESK_NOTIFY_XMPP_JID_PATTERN = env.str("GOVDESK_NOTIFY_XMPP_JID_PATTERN", "{username}@{domain}")
+GOVDESK_NOTIFY_XMPP_AFTER_MINUTES = parse_minutes_by_urgency(
+    "GOVDESK_NOTIFY_XMPP_AFTER_MINUTES",
+    env.str("GOVDESK_NOTIFY_XMPP_AFTER_MINUTES", "very_urgent=1,high=3,normal=15,low=0"),
+)
+if len(GOVDESK_NOTIFY_SMPP_SYSTEM_ID) > 15 or len(GOVDESK_NOTIFY_SMPP_PASSWORD) > 8:
+    # SMPP 3.4: system_id is a C-octet string of at most 16 octets, password of 9.
+    raise ImproperlyConfigured(
+        "GOVDESK_NOTIFY_SMPP_SYSTEM_ID may have at most 15 characters and "
+        "GOVDESK_NOTIFY_SMPP_PASSWORD at most 8 (SMPP 3.4)"
+    )
+if GOVDESK_NOTIFY_XMPP_JID and "@" not in GOVDESK_NOTIFY_XMPP_JID:
+    raise ImproperlyConfigured("GOVDESK_NOTIFY_XMPP_JID must be a JID (user@domain)")
+if "{username}" not in GOVDESK_NOTIFY_XMPP_JID_PATTERN:
+    raise ImproperlyConfigured("GOVDESK_NOTIFY_XMPP_JID_PATTERN must contain {username}")
+
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -602,4 +701,72 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("GOVDESK_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+# --- Video meetings on Janus (docs/meetings.md#settings). Empty API URL: no video (the
+# join endpoint answers 503 video_unavailable); scheduling, notices, sign-in and
+# minutes work without it. The admin secret and room admin key stay on the server.
+GOVDESK_JANUS_API_URL = env.str("GOVDESK_JANUS_API_URL", "")
+GOVDESK_JANUS_ADMIN_URL = env.str("GOVDESK_JANUS_ADMIN_URL", "")
+GOVDESK_JANUS_ADMIN_SECRET = env.secret("GOVDESK_JANUS_ADMIN_SECRET", "")
+GOVDESK_JANUS_ROOM_ADMIN_KEY = env.secret("GOVDESK_JANUS_ROOM_ADMIN_KEY", "")
+# What browsers connect to, in order of preference (ws:// or wss:// first, then the
+# HTTP long-poll URL); janus.js tries them in turn.
+GOVDESK_JANUS_CLIENT_URLS = env.list("GOVDESK_JANUS_CLIENT_URLS", [])
+# STUN/TURN servers handed to browsers ("stun:10.1.2.3:3478", "turn:10.1.2.3:3478").
+GOVDESK_JANUS_ICE_SERVERS = env.list("GOVDESK_JANUS_ICE_SERVERS", [])
+GOVDESK_JANUS_TURN_USERNAME = env.str("GOVDESK_JANUS_TURN_USERNAME", "")
+GOVDESK_JANUS_TURN_PASSWORD = env.secret("GOVDESK_JANUS_TURN_PASSWORD", "")
+# Janus's event handler posts to /api/v1/meetings/janus-events/ with HTTP basic auth
+# user "janus" and this password; empty refuses every post.
+GOVDESK_JANUS_EVENT_PASSWORD = env.secret("GOVDESK_JANUS_EVENT_PASSWORD", "")
+GOVDESK_MEETING_EARLY_MINUTES = env.int(
+    "GOVDESK_MEETING_EARLY_MINUTES", 30, minimum=0, maximum=24 * 60
+)
+GOVDESK_MEETING_GRACE_MINUTES = env.int(
+    "GOVDESK_MEETING_GRACE_MINUTES", 60, minimum=0, maximum=24 * 60
+)
+# The PWA connects to Janus (WebSocket / HTTP long poll): its origins join the CSP's
+# connect-src. Behind nginx, proxy Janus under the same origin and this adds nothing.
+_janus_origins = sorted(
+    {
+        f"{urlsplit(_url).scheme}://{urlsplit(_url).netloc}"
+        for _url in GOVDESK_JANUS_CLIENT_URLS
+        if urlsplit(_url).scheme in ("ws", "wss", "http", "https") and urlsplit(_url).netloc
+    }
+)
+if _janus_origins:
+    PWA_CONTENT_SECURITY_POLICY = PWA_CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self';", "connect-src 'self' " + " ".join(_janus_origins) + ";"
+    )
+# --- Personal office and internal mail (docs/personal-office.md, docs/mail.md) ----------
+# Schedule sources: dotted paths of callables fn(user, start, end) -> list of entry dicts
+# (source, source_id, title, start, end, place, url, busy) merged into a person's schedule.
+GOVDESK_SCHEDULE_SOURCES = env.list(
+    "GOVDESK_SCHEDULE_SOURCES",
+    ["api.office.sources.document_deadlines", "api.meetings.selectors.schedule_entries"],
+)
+GOVDESK_MAIL_QUOTA_BYTES = env.int("GOVDESK_MAIL_QUOTA_BYTES", 1024 * 1_048_576, minimum=1_048_576)
+GOVDESK_MAIL_ATTACHMENT_MAX_BYTES = min(
+    env.int("GOVDESK_MAIL_ATTACHMENT_MAX_BYTES", GOVDESK_ATTACHMENT_MAX_BYTES, minimum=1024),
+    GOVDESK_ATTACHMENT_MAX_BYTES,
+)
+# A send reaching more people than this is delivered by api.mail.tasks.deliver after commit.
+GOVDESK_MAIL_INLINE_FANOUT = env.int("GOVDESK_MAIL_INLINE_FANOUT", 200, minimum=0, maximum=100_000)
+# --- The portal (docs/portal.md#caching) ---------------------------------------------------
+# How long a scope's dashboard figures (overdue by unit, this month's scores) are served
+# from the cache; 0 computes them on every request. Invalidation is by time only.
+GOVDESK_PORTAL_DASHBOARD_SECONDS = env.int(
+    "GOVDESK_PORTAL_DASHBOARD_SECONDS", 60, minimum=0, maximum=3600
+)
+# The news block's posts per audience and channels, for at most this long; any post or
+# channel save starts new entries at once (a post passing its end date leaves within it).
+GOVDESK_PORTAL_NEWS_SECONDS = env.int("GOVDESK_PORTAL_NEWS_SECONDS", 30, minimum=0, maximum=3600)
+CELERY_BEAT_SCHEDULE["mail-finish-pending"] = {
+    "task": "api.mail.tasks.finish_pending",
+    "schedule": 120.0,
+}
+CELERY_BEAT_SCHEDULE["office-reminders"] = {
+    "task": "api.office.tasks.send_reminders",
+    "schedule": 60.0,
 }

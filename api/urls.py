@@ -21,6 +21,12 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("api.exchange.urls")),
     path("", include("api.supervision.urls")),
     path("", include("api.stats.urls")),
+    path("", include("api.meetings.urls")),
+    path("", include("api.office.urls")),
+    path("", include("api.mail.urls")),
+    path("", include("api.publishing.urls")),
+    path("", include("api.portal.urls")),
+    path("", include("api.submissions.urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Container health checks: ``govdesk-healthcheck web|worker|beat``.
+"""Container health checks: ``govdesk-healthcheck web|worker|beat|smpp-receipts``.
 
 Docs: docs/operations.md#health. Exit status 0 = healthy, 1 = unhealthy (Docker's rule).
 
@@ -13,6 +13,9 @@ worker  this container's Celery worker answers a ping through the broker
         ``GOVDESK_WORKER_NODENAME`` says otherwise).
 beat    beat's schedule file was written in the last ``GOVDESK_BEAT_MAX_AGE`` seconds
         (600): beat rewrites it every few minutes while it ticks.
+smpp-receipts  ``manage.py notify_smpp_receipts`` touched its heartbeat file
+        (``GOVDESK_SMPP_RECEIPTS_HEARTBEAT``, /tmp/govdesk-smpp-receipts.alive) in the
+        last 120 s.
 """
 
 from __future__ import annotations
@@ -83,7 +86,25 @@ def check_beat() -> tuple[bool, str]:
     return age <= max_age, f"schedule written {age:.0f} s ago (limit {max_age:.0f} s)"
 
 
-CHECKS = {"web": check_web, "worker": check_worker, "beat": check_beat}
+SMPP_HEARTBEAT = "/tmp/govdesk-smpp-receipts.alive"  # noqa: S108 - the container's own tmpfs
+
+
+def check_smpp_receipts() -> tuple[bool, str]:
+    """The receipt receiver touches its heartbeat file on every loop (about once a
+    second, connected or reconnecting), so a stale file means a hung process."""
+    path = os.environ.get("GOVDESK_SMPP_RECEIPTS_HEARTBEAT") or SMPP_HEARTBEAT
+    if not os.path.exists(path):
+        return False, f"no heartbeat file {path}"
+    age = time.time() - os.path.getmtime(path)
+    return age <= 120, f"heartbeat {age:.0f} s ago (limit 120 s)"
+
+
+CHECKS = {
+    "web": check_web,
+    "worker": check_worker,
+    "beat": check_beat,
+    "smpp-receipts": check_smpp_receipts,
+}
 
 
 def main(argv: list[str]) -> int:

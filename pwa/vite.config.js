@@ -5,6 +5,7 @@ import zlib from 'node:zlib'
 import { promisify } from 'node:util'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
+import VueI18n from '@intlify/unplugin-vue-i18n/vite'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
@@ -62,6 +63,16 @@ function dropCdnFontFallback() {
 
 export default defineConfig({
   base: '/',
+  // vue-i18n's feature flags: no devtools hooks, legacy API or message compiler shipped.
+  define: {
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+    __VUE_I18N_LEGACY_API__: 'false',
+    __VUE_I18N_FULL_INSTALL__: 'false',
+    __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
+    __INTLIFY_JIT_COMPILATION__: 'true',
+  },
+  // `import { useI18n } from 'vue-i18n'` gets the same small build as the rest of the app.
+  resolve: { alias: { 'vue-i18n': 'petite-vue-i18n' } },
   build: {
     target: 'es2020',
     assetsDir: 'assets',
@@ -70,6 +81,15 @@ export default defineConfig({
   },
   plugins: [
     vue(),
+    // The runtime-only vue-i18n build, composition API only, without its message
+    // compiler: messages are plain {placeholder} strings compiled by src/i18n/index.js.
+    VueI18n({
+      module: 'petite-vue-i18n',
+      runtimeOnly: true,
+      compositionOnly: true,
+      fullInstall: false,
+      dropMessageCompiler: true,
+    }),
     dropCdnFontFallback(),
     // Only the Vant components a template uses are bundled (tree-shaken), with their CSS.
     Components({ resolvers: [VantResolver()], dts: false }),

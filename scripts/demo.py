@@ -6,7 +6,7 @@ Docs: README.md ("Run the demo") and docs/operations.md#the-demo-launcher.
 It prepares an embedded deployment under ``var/`` (``GOVDESK_VAR_DIR``): SQLite
 database, kombu ``filesystem://`` broker folders, collected static files. Then it runs
 ``manage.py migrate``, ``manage.py seed_demo`` (idempotent) and ``manage.py
-collectstatic`` and starts four supervised processes, each in its own process group:
+collectstatic`` and starts five supervised processes, each in its own process group:
 
 * ``fakes``  the loopback provider fakes (``python -m notifications.fakes serve``:
              FCM, Aliyun/Tencent SMS, DingTalk robot, Web Push receiver) on
@@ -16,7 +16,11 @@ collectstatic`` and starts four supervised processes, each in its own process gr
              (``GOVDESK_BIND_HOST`` binds elsewhere), ``GOVDESK_WEB_THREADS`` threads
              per worker (an open live stream holds one),
 * ``worker`` a real Celery worker (``celery -A api worker``) on the filesystem broker,
-* ``beat``   Celery beat, its schedule file under ``var/``.
+* ``beat``   Celery beat, its schedule file under ``var/``,
+* ``receipts`` the SMS delivery-receipt receiver (``manage.py notify_smpp_receipts``):
+             the demo sends SMS over SMPP to the fakes' SMS centre on
+             127.0.0.1:${GOVDESK_FAKES_SMPP_PORT:-a free port}, which logs each SMS it
+             reassembles (docs/notifications.md#zero-internet-profile).
 
 It waits until ``GET /api/v1/health/`` answers 200, prints the URL, the API docs and
 the demo logins, and relays every process's output with a per-process prefix. If any
@@ -55,8 +59,8 @@ DEFAULT_BIND_HOST = "127.0.0.1"
 HEALTH_PATH = "/api/v1/health/"
 DOCS_PATH = "/api/docs/"
 
-# The accounts issue 2 promises; the banner lists every account of the demo city
-# (api/accounts/demo_city.py, the data seed_demo loads), which includes these.
+# The demo accounts; the banner lists every account of the demo city
+# (api/demo/city.py, the data seed_demo loads), which includes these.
 REQUIRED_ACCOUNTS = (
     "clerk", "director", "leader1", "leader2", "leader3", "mayor", "deputy1",
     "b_clerk", "b_leader", "custodian", "admin", "supervisor",
@@ -68,12 +72,16 @@ EXTERNAL_SERVICE_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")
 
 _COLOURS = {
     "setup": "36", "fakes": "33", "web": "32", "worker": "35", "beat": "34", "demo": "1;33",
+    "receipts": "33",
+    "janus": "31",
 }  # fmt: skip
 # The demo's SMS rung: minutes until an unread notification goes to SMS (the fake).
 DEMO_SMS_AFTER_MINUTES = "very_urgent=1,high=1,normal=1,low=0"
 DEMO_SMS_SIGN_NAME = "新城市政务"
 DEMO_SMS_TEMPLATE = "SMS_DEMO0001"
 DEMO_VAPID_SUBJECT = "mailto:it@xincheng.gov.example"
+DEMO_SMPP_SOURCE_ADDR = "1069000101"  # the city's SMS service number (demo)
+DEMO_VPN_PORT = 51820  # the demo gateway's WireGuard port, on loopback
 
 
 class DemoError(Exception):
@@ -257,9 +265,29 @@ class Supervisor:
 # ------------------------------------------------------------------------ set-up
 
 
-def demo_environment(base: Mapping[str, str], keep_env: bool) -> dict[str, str]:
-    """The environment every demo process shares."""
+def passkey_origins(port: int, host: str = DEFAULT_BIND_HOST) -> str:
+    """The WebAuthn origins of the demo on ``port`` (docs/identity.md#passkeys-webauthn).
+
+    Browsers refuse an IP address as the RP ID, so passkeys work at
+    ``http://localhost:<port>`` (a secure context without TLS); a bind host that is a
+    name under the RP ID (``GOVDESK_BIND_HOST=govdesk.localhost``) is added too.
+    """
+    origins = [f"http://localhost:{port}"]
+    name = host.strip().lower()
+    if name and name != "localhost" and name.endswith(".localhost"):
+        origins.append(f"http://{name}:{port}")
+    return ",".join(origins)
+
+
+def demo_environment(
+    base: Mapping[str, str], keep_env: bool, port: int | None = None, host: str | None = None
+) -> dict[str, str]:
+    """The environment every demo process shares. ``port``: the web server's; the
+    passkey origins follow it unless ``GOVDESK_WEBAUTHN_ORIGINS`` is set."""
     env = dict(base)
+    rp_id = (env.get("GOVDESK_WEBAUTHN_RP_ID") or "localhost").strip().lower()
+    if port is not None and not env.get("GOVDESK_WEBAUTHN_ORIGINS") and rp_id == "localhost":
+        env["GOVDESK_WEBAUTHN_ORIGINS"] = passkey_origins(port, host or DEFAULT_BIND_HOST)
     env["GOVDESK_MODE"] = "development"
     env["DJANGO_SETTINGS_MODULE"] = "api.settings"
     env["PYTHONUNBUFFERED"] = "1"
@@ -322,10 +350,14 @@ def fakes_port(raw: str | None) -> int:
         raise DemoError(f"GOVDESK_FAKES_PORT={raw!r} is not a port number (1-65535)") from None
 
 
-def fakes_environment(fakes_dir: Path, port: int, base: Mapping[str, str]) -> dict[str, str]:
+def fakes_environment(
+    fakes_dir: Path, port: int, base: Mapping[str, str], smpp_port: int | None = None
+) -> dict[str, str]:
     """Points every channel of web, worker and beat at the fakes (written by
     ``python -m notifications.fakes init``). The SMS delay keeps a value the caller
-    set; everything else is pinned so the demo never talks to a real provider."""
+    set; everything else is pinned so the demo never talks to a real provider. With
+    ``smpp_port`` SMS goes over SMPP to the fake SMS centre (the zero-internet way,
+    docs/notifications.md#zero-internet-profile), else to the fake Aliyun gateway."""
     url = f"http://127.0.0.1:{port}/"
     cred = json.loads((fakes_dir / "credentials.json").read_text("utf-8"))
     env = {
@@ -349,7 +381,119 @@ def fakes_environment(fakes_dir: Path, port: int, base: Mapping[str, str]) -> di
             base.get("GOVDESK_NOTIFY_SMS_AFTER_MINUTES") or DEMO_SMS_AFTER_MINUTES
         ),
     }
+    if smpp_port is not None:
+        account = json.loads((fakes_dir / "smpp.json").read_text("utf-8"))
+        env.update(
+            {
+                "GOVDESK_NOTIFY_SMS_PROVIDER": "smpp",
+                "GOVDESK_NOTIFY_SMPP_HOST": "127.0.0.1",
+                "GOVDESK_NOTIFY_SMPP_PORT": str(smpp_port),
+                "GOVDESK_NOTIFY_SMPP_SYSTEM_ID": account["system_id"],
+                "GOVDESK_NOTIFY_SMPP_PASSWORD": account["password"],
+                "GOVDESK_NOTIFY_SMPP_SOURCE_ADDR": DEMO_SMPP_SOURCE_ADDR,
+            }
+        )
     return env
+
+
+def demo_vpn_gateway(
+    var_dir: Path, base: Mapping[str, str], pool: str, gateway: str
+) -> dict[str, str]:
+    """The demo's WireGuard gateway (docs/vpn.md#the-demo-gateway), so that request →
+    approve → config download → QR works without settings: the server's key pair,
+    made once and kept in ``var/vpn-demo/wg0.keys`` (0600: line 1 private, line 2
+    public), a matching ``var/vpn-demo/wg0.conf`` for ``wg-quick up`` (the gateway's
+    address in the pool, port 51820), and the endpoint on loopback. ``pool`` and
+    ``gateway`` are the settings' ``GOVDESK_VPN_POOL`` / ``GOVDESK_VPN_GATEWAY_ADDRESS``.
+    When the caller set ``GOVDESK_VPN_ENDPOINT`` or ``GOVDESK_VPN_SERVER_PUBLIC_KEY``,
+    their gateway is used and nothing is made."""
+    if base.get("GOVDESK_VPN_ENDPOINT") or base.get("GOVDESK_VPN_SERVER_PUBLIC_KEY"):
+        return {}
+    if str(BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(BASE_DIR))
+    from vpn_gateway.keys import generate_key_pair, is_valid_key, public_key_of
+    from vpn_gateway.pool import AddressPool
+
+    folder = var_dir / "vpn-demo"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keys = folder / "wg0.keys"
+    saved = keys.read_text("ascii").split() if keys.exists() else []
+    if len(saved) == 2 and is_valid_key(saved[0]) and public_key_of(saved[0]) == saved[1]:
+        private, public = saved
+    else:
+        private, public = generate_key_pair()
+        _write_private(keys, f"{private}\n{public}\n")
+    address_pool = AddressPool.parse(pool, gateway or None)
+    _write_private(
+        folder / "wg0.conf",
+        "# The GovDesk demo's VPN gateway (docs/vpn.md#the-demo-gateway). DEMO ONLY.\n"
+        "[Interface]\n"
+        f"Address = {address_pool.gateway}/{address_pool.network.prefixlen}\n"
+        f"ListenPort = {DEMO_VPN_PORT}\n"
+        f"PrivateKey = {private}\n",
+    )
+    return {
+        "GOVDESK_VPN_ENDPOINT": f"127.0.0.1:{DEMO_VPN_PORT}",
+        "GOVDESK_VPN_SERVER_PUBLIC_KEY": public,
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` readable by the owner only (it holds a key)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def janus_setup(var_dir: Path, host: str, port: int) -> tuple[list[str], dict[str, str]] | None:
+    """Video meetings (docs/meetings.md#the-demo): when Debian's ``janus`` is installed,
+    a configuration under var/janus/ (secrets kept between runs, free ports chosen now)
+    and the settings that point web, worker and beat at it; None without the binary."""
+    from api.meetings.janus.config import JanusConfig, binary, free_port
+
+    executable = binary()
+    if executable is None:
+        return None
+    folder = var_dir / "janus"
+    folder.mkdir(parents=True, exist_ok=True)
+    secrets_file = folder / "secrets.json"
+    if secrets_file.is_file():
+        kept = json.loads(secrets_file.read_text("utf-8"))
+    else:
+        import secrets
+
+        kept = {name: secrets.token_urlsafe(24) for name in ("admin", "rooms", "events")}
+        secrets_file.write_text(json.dumps(kept), "utf-8")
+        secrets_file.chmod(0o600)
+    # Browsers reach Janus where they reach GovDesk; on a wildcard bind say which
+    # address with GOVDESK_JANUS_PUBLIC_HOST (docs/meetings.md#the-demo).
+    wildcard = host in ("0.0.0.0", "::")
+    public = os.environ.get("GOVDESK_JANUS_PUBLIC_HOST") or ("127.0.0.1" if wildcard else host)
+    config = JanusConfig(
+        admin_secret=kept["admin"],
+        room_admin_key=kept["rooms"],
+        event_url=f"http://127.0.0.1:{port}/api/v1/meetings/janus-events/",
+        event_password=kept["events"],
+        bind_host=host,
+        http_port=free_port(),
+        ws_port=free_port(),
+        admin_port=free_port(),
+    )
+    conf = folder / "conf"
+    config.write(conf)
+    env = {
+        "GOVDESK_JANUS_API_URL": f"http://127.0.0.1:{config.http_port}/janus",
+        "GOVDESK_JANUS_ADMIN_URL": config.admin_url(),
+        "GOVDESK_JANUS_ADMIN_SECRET": config.admin_secret,
+        "GOVDESK_JANUS_ROOM_ADMIN_KEY": config.room_admin_key,
+        "GOVDESK_JANUS_CLIENT_URLS": (
+            f"{config.ws_url(url_host(public))},{config.api_url(url_host(public))}"
+        ),
+        "GOVDESK_JANUS_EVENT_PASSWORD": config.event_password,
+    }
+    return config.command(conf, executable), env
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -445,7 +589,9 @@ def wait_for_health(
             raise StopRequested
         gone = supervisor.dead()
         if gone is not None:
-            raise DemoError(f"{gone.name} exited (code {gone.proc.returncode}) during start-up")
+            raise DemoError(
+                f"{gone.name} exited unexpectedly during start-up (code {gone.proc.returncode})"
+            )
         try:
             with urllib.request.urlopen(url, timeout=3) as response:
                 return json.loads(response.read().decode("utf-8"))
@@ -474,7 +620,7 @@ class DemoAccount:
 
 def demo_accounts() -> list[DemoAccount]:
     """The demo city's accounts, from the data ``seed_demo`` loads (pure data, no DB)."""
-    from api.accounts import demo_city
+    from api.demo import city as demo_city
 
     units = {u.code: u.short_name or u.name for u in demo_city.DEMO_UNITS}
     return [
@@ -507,7 +653,7 @@ def _python_for_humans() -> str:
 
 
 def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str = "") -> str:
-    from api.accounts.demo_city import DEMO_TOTP_SECRET
+    from api.demo.city import DEMO_TOTP_SECRET
 
     accounts = demo_accounts()
     width = max(len(a.username) for a in accounts)
@@ -572,20 +718,27 @@ def give_leader1_a_task(
 
 
 def build_commands(
-    python: str, settings, host: str, port: int, fakes: tuple[Path, int] | None = None
+    python: str,
+    settings,
+    host: str,
+    port: int,
+    fakes: tuple[Path, int] | tuple[Path, int, int] | None = None,
 ) -> list[tuple[str, list[str]]]:
+    """The supervised processes. ``fakes`` = (dir, port[, smpp port]); with an SMPP
+    port the fakes also run the fake SMSC and ``receipts`` (manage.py
+    notify_smpp_receipts) receives its delivery receipts."""
     schedule = str(settings.CELERY_BEAT_SCHEDULE_FILENAME)
-    fakes_command = (
-        [
-            (
-                "fakes",
-                [python, "-m", "notifications.fakes", "serve", "--dir", str(fakes[0]),
-                 "--port", str(fakes[1])],
-            )
-        ]
-        if fakes is not None
-        else []
-    )  # fmt: skip
+    fakes_command: list[tuple[str, list[str]]] = []
+    receipts_command: list[tuple[str, list[str]]] = []
+    if fakes is not None:
+        serve = [python, "-m", "notifications.fakes", "serve", "--dir", str(fakes[0]),
+                 "--port", str(fakes[1])]  # fmt: skip
+        if len(fakes) > 2:
+            serve += ["--smpp-port", str(fakes[2])]  # type: ignore[misc]
+            receipts_command = [
+                ("receipts", [python, str(BASE_DIR / "manage.py"), "notify_smpp_receipts"])
+            ]
+        fakes_command = [("fakes", serve)]
     return [
         *fakes_command,
         (
@@ -612,6 +765,7 @@ def build_commands(
             [python, "-m", "celery", "-A", "api", "beat", "--loglevel", "INFO",
              "--schedule", schedule],
         ),
+        *receipts_command,
     ]  # fmt: skip
 
 
@@ -642,7 +796,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         port = parse_port(os.environ.get("GOVDESK_PORT"))
         host = (os.environ.get("GOVDESK_BIND_HOST") or DEFAULT_BIND_HOST).strip()
-        env = demo_environment(os.environ, keep_env=args.keep_env)
+        env = demo_environment(os.environ, keep_env=args.keep_env, port=port, host=host)
         settings = load_settings(env)
         var_dir = Path(settings.VAR_DIR)
         broker_folders = [
@@ -660,6 +814,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_port_free(host, port)
         fakes_at = fakes_port(os.environ.get("GOVDESK_FAKES_PORT"))
         check_port_free("127.0.0.1", fakes_at)
+        smpp_at = fakes_port(os.environ.get("GOVDESK_FAKES_SMPP_PORT"))
+        while smpp_at == fakes_at:
+            smpp_at = free_loopback_port()
+        check_port_free("127.0.0.1", smpp_at)
         console.say(f"GovDesk demo: data in {var_dir}, mode development")
         if host not in ("127.0.0.1", "localhost", "::1"):
             console.say(
@@ -675,7 +833,24 @@ def main(argv: Sequence[str] | None = None) -> int:
              "--port", str(fakes_at)],
             env,
         )  # fmt: skip
-        env.update(fakes_environment(fakes_dir, fakes_at, env))
+        env.update(fakes_environment(fakes_dir, fakes_at, env, smpp_at))
+        vpn = demo_vpn_gateway(
+            var_dir, env, settings.GOVDESK_VPN_POOL, settings.GOVDESK_VPN_GATEWAY_ADDRESS
+        )
+        env.update(vpn)
+        if vpn:
+            console.say(
+                f"VPN: demo gateway {vpn['GOVDESK_VPN_ENDPOINT']}, key in "
+                f"{var_dir / 'vpn-demo'} (docs/vpn.md#the-demo-gateway)"
+            )
+        janus = janus_setup(var_dir, host, port)
+        if janus is None:
+            console.say(
+                "video meetings need Janus (apt-get install janus; docs/meetings.md): "
+                "scheduling, notices, sign-in and minutes work without it"
+            )
+        else:
+            env.update(janus[1])
         manage = [python, str(BASE_DIR / "manage.py")]
         # collectstatic needs no database: it runs alongside migrate and seed_demo.
         static = BackgroundStep(
@@ -691,7 +866,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             static.abandon()
 
         supervisor.install_signal_handlers()
-        for name, command in build_commands(python, settings, host, port, (fakes_dir, fakes_at)):
+        if janus is not None:
+            supervisor.start("janus", janus[0], env)
+        fakes = (fakes_dir, fakes_at, smpp_at)
+        for name, command in build_commands(python, settings, host, port, fakes):
             supervisor.start(name, command, env)
         supervisor.relay()
 

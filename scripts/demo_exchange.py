@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 8's exchange done-when against a running demo, over real HTTP.
+"""The exchange between units end to end against a running demo, over real HTTP.
 
 Docs: docs/exchange.md#demo. Start the demo (``make demo``) and run, from the
 repository root::
@@ -8,12 +8,13 @@ repository root::
 
 Without ``--document`` it first makes a sealed notice the way scripts/demo_flow.py
 does (clerk drafts and submits, director reviews, mayor signs off, the number step
-numbers it, custodian seals it with a TOTP code, clerk completes the distribute
-step). Then the office's clerk dispatches it to the ten units of the demo groups
-市直部门 and 全体区县政府, the worker notifies their clerks, and the script prints
+numbers it, custodian seals it with a TOTP code). Then the office's clerk dispatches
+it to the ten units of the demo groups 市直部门 and 全体区县政府 — which completes the
+flow's distribute step (分发) — the worker notifies their clerks, and the script prints
 each unit's status; 市数据局's clerk reads it; the office recalls 市教育局's copy before
 sign-for (200); 市财政局 signs for it (registered: no incoming template); 市发改委 signs
-for it and its incoming flow starts with a handler; 渝城区 returns it with a reason;
+for it and its incoming flow starts with a handler, who handles it and answers (答复):
+the reply arrives in the office's inbox; 渝城区 returns it with a reason;
 recalling 市财政局's copy now is refused (409 already_signed_for); the final status is
 printed. Exits non-zero on the first surprise.
 
@@ -152,7 +153,6 @@ def sealed_notice(people: dict[str, Person]) -> int:
             "doc_type": "notice",
             "urgency": "urgent",
             "body": [
-                {"level": 0, "text": "各区县人民政府，市政府各部门："},
                 {"level": 1, "text": "一、压实森林防火责任"},
                 {"level": 0, "text": "请认真贯彻落实。"},
             ],
@@ -176,7 +176,7 @@ def sealed_notice(people: dict[str, Person]) -> int:
     # the login used the current time step; the next one counts as clock drift
     answer = custodian.post(f"/api/v1/tasks/{task['id']}/seal/", {"otp": totp(1)})
     check(answer.status == 200, f"seal: {answer.status} {answer.body!r}")
-    clerk.approve(document_id)  # the distribute step (分发)
+    # the distribute step (分发) stays open: the dispatch below completes it
     number = clerk.get(f"/api/v1/documents/{document_id}/")["doc_number"]
     say(f"document {document_id} {number}: reviewed, signed off, numbered, sealed")
     return document_id
@@ -210,6 +210,9 @@ def exchange(people: dict[str, Person], document_id: int) -> None:
     dispatch = answer.json()
     check(dispatch["counts"]["total"] == 10, f"ten recipients: {dispatch['counts']}")
     say(f"dispatched to 10 units ({' + '.join(GROUPS)}): 202, state {dispatch['state']}")
+    status = clerk.get(f"/api/v1/documents/{document_id}/")["status"]
+    check(status == "completed", f"the dispatch completes the 分发 step: {status}")
+    say("the dispatch completed the flow's 分发 step (已分发, backed by the dispatch)")
     again = clerk.post(
         f"/api/v1/documents/{document_id}/dispatch/", {"groups": [groups[GROUPS[0]]]}
     )
@@ -245,6 +248,18 @@ def exchange(people: dict[str, Person], document_id: int) -> None:
     )
     check(answer.status == 200 and answer.json()["flow"]["started"], f"sign: {answer.body!r}")
     say("市发改委 signed for it: its incoming flow started (签收 done, 承办 with 林娜)")
+    b_incoming = answer.json()["incoming_document_id"]
+    people["b_staff"].approve(b_incoming)  # 承办
+    people["b_staff"].approve(b_incoming)  # 答复: goes back through the exchange
+    replies = [
+        r
+        for r in clerk.get("/api/v1/exchange/inbox/")["results"]
+        if (r.get("in_reply_to") or {}).get("document_id") == document_id
+    ]
+    check(len(replies) == 1, f"the reply in the office's inbox: {replies}")
+    say(
+        f"林娜 answered (答复): it arrived in the office's inbox, {replies[0]['document']['title']}"
+    )
     answer = people["yc_clerk"].post(
         f"/api/v1/exchange/{units['渝城区政府办']['id']}/return/",
         {"reason": "请直接发送渝城区政府"},

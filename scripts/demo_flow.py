@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issues 3 and 4's done-when flow against a running demo, over real HTTP.
+"""The outgoing approval flow and the seal step end to end against a running demo, over HTTP.
 
 Docs: docs/mobile-api.md#the-outgoing-flow-end-to-end. Start the demo (``make demo``)
 and run, from the repository root::
@@ -109,7 +109,6 @@ def draft_and_submit(people: dict[str, Person], title: str) -> int:
             "doc_type": "notice",
             "urgency": "urgent",
             "body": [
-                {"level": 0, "text": "各区县人民政府，市政府各部门："},
                 {"level": 1, "text": "高度重视安全生产工作"},
                 {"level": 0, "text": "请认真贯彻落实。"},
             ],
@@ -153,7 +152,7 @@ def fresh_code() -> str:
 
 
 def seal_and_verify(people: dict[str, Person], document_id: int) -> None:
-    """Issue 4: the custodian seals (用印) with a TOTP code; /verify/ says intact and
+    """The seal step: the custodian seals (用印) with a TOTP code; /verify/ says intact and
     trusted, by 市政府办公室; one flipped byte of the downloaded PDF is not intact."""
     custodian, clerk = people["custodian"], people["clerk"]
     task = custodian.task_for(document_id)
@@ -214,8 +213,15 @@ def main_flow(people: dict[str, Person]) -> None:
     check(bool(number), "no document number after sign-off")
     say(f"mayor signed off; the document is numbered {number}")
     seal_and_verify(people, document_id)
-    people["clerk"].approve(people["clerk"].task_for(document_id))
-    status = people["clerk"].get(f"/api/v1/documents/{document_id}/")["status"]
+    # 分发 is the exchange dispatch itself (docs/exchange.md#the-distribute-step): the
+    # clerk sends it to the demo's first exchange group and the step completes.
+    clerk = people["clerk"]
+    group = clerk.get("/api/v1/exchange/groups/")["results"][0]
+    task = clerk.task_for(document_id)
+    response = clerk.post(f"/api/v1/tasks/{task['id']}/distribute/", {"groups": [group["id"]]})
+    check(response.status_code == 200, f"distribute: {response.status_code} {response.text}")
+    say(f"distributed to {group['name']}: {response.json()['dispatch']['counts']['total']} units")
+    status = clerk.get(f"/api/v1/documents/{document_id}/")["status"]
     check(status == "completed", f"status {status}")
     say("sealed and distributed: completed. The trail:")
     entries = print_trail(people["clerk"], document_id)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 5's done-when check against a running demo, over real HTTP (stdlib only).
+"""The notifications check against a running demo, over real HTTP (stdlib only).
 
 Docs: docs/notifications.md#the-demo-check and docs/demo.md. Start the demo
 (``make demo``) and run, from the repository root::
@@ -16,7 +16,8 @@ Docs: docs/notifications.md#the-demo-check and docs/demo.md. Start the demo
    received (``GET <fakes>/_received``).
 4. The SMS rung: the notification stays unread; the launcher sets
    ``GOVDESK_NOTIFY_SMS_AFTER_MINUTES`` to one minute (beat runs the ladder every
-   30 s), so the SMS reaches the fake Aliyun gateway 60-90 s later. At night (quiet
+   30 s), so the SMS reaches the fake SMS centre over SMPP (or the fake Aliyun
+   gateway) 60-90 s later. At night (quiet
    hours, ``GOVDESK_NOTIFY_QUIET_HOURS``, 22:00-07:00 by default) it must *not* arrive:
    the check waits the same time and shows that nothing came. Quiet hours on a
    controllable clock are shown by tests/api/notify (the ladder tests).
@@ -58,6 +59,17 @@ BASE = os.environ.get("GOVDESK_URL", "http://127.0.0.1:8000").rstrip("/")
 PASSWORD = os.environ.get("GOVDESK_DEMO_PASSWORD", "GovDesk@2026")
 DEMO_TOTP_SECRET = "GOVDESKDEMOTOTPSECRETONLYFORDEMO"  # docs/demo.md (demo only)
 TEMPLATE = "市政府办公室发文"
+# The demo sends SMS over SMPP to the fake SMS centre ("smsc"); "aliyun_sms" when a
+# launcher points SMS at the fake Aliyun gateway instead.
+SMS_SERVICES = ("smsc", "aliyun_sms")
+
+
+def _sms_is_about(line: dict, title: str) -> bool:
+    if line["service"] == "smsc":
+        return title in line.get("text", "")
+    return line.get("params", {}).get("title") == title
+
+
 DEMO_MOBILE = "13800138001"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -196,8 +208,9 @@ class LiveStream:
             return None
 
 
-def received(fakes: str, since: int, service: str) -> list[dict]:
-    status, answer = http("GET", f"{fakes}_received?since={since}&service={service}")
+def received(fakes: str, since: int, service: str | None) -> list[dict]:
+    only = f"&service={service}" if service else ""
+    status, answer = http("GET", f"{fakes}_received?since={since}{only}")
     check(status == 200, f"fakes /_received: {status} {answer}")
     return list(answer["received"])
 
@@ -218,7 +231,6 @@ def draft_and_submit(clerk: Person, leader1: Person, mayor: Person) -> int:
             "doc_type": "notice",
             "urgency": "urgent",
             "body": [
-                {"level": 0, "text": "各区县人民政府，市政府各部门："},
                 {"level": 1, "text": "切实做好寒潮天气防范应对工作"},
             ],
             "main_recipients": "各区县人民政府，市政府各部门",
@@ -267,7 +279,7 @@ def in_quiet_hours(window: str, now: datetime) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Issue 5's demo check (notifications).")
+    parser = argparse.ArgumentParser(description="The demo check of the notifications.")
     parser.add_argument("--no-sms", action="store_true", help="skip the SMS rung")
     parser.add_argument(
         "--sms-wait", type=float, default=150.0, help="seconds to wait for the SMS rung"
@@ -346,14 +358,15 @@ def main() -> int:
             while time.monotonic() < deadline and not sms:
                 sms = [
                     line
-                    for line in received(fakes, seq, "aliyun_sms")
-                    if line["recipient"] == DEMO_MOBILE
-                    and line["params"].get("title") == event["title"]
+                    for line in received(fakes, seq, None)
+                    if line["service"] in SMS_SERVICES
+                    and line["recipient"] == DEMO_MOBILE
+                    and _sms_is_about(line, event["title"])
                 ]
                 if not sms:
                     time.sleep(2)
             if quiet_until_end:
-                night = received(fakes, seq, "aliyun_sms")
+                night = [x for x in received(fakes, seq, None) if x["service"] in SMS_SERVICES]
                 check(not night, f"an SMS went out during quiet hours {window}: {night}")
                 say(
                     f"it is {now:%H:%M} in Asia/Shanghai, inside quiet hours {window}: no SMS "
@@ -363,11 +376,31 @@ def main() -> int:
             else:
                 check(bool(sms), f"no SMS reached the fake within {args.sms_wait:.0f} s")
                 line = sms[0]
-                say(
-                    f"fake Aliyun SMS received for {line['recipient']}: template "
-                    f"{line['template']} {line['params']} "
-                    f"{line['received_at'] - sent_wall:.0f} s after the approval"
-                )
+                if line["service"] == "smsc":
+                    say(
+                        f"fake SMSC (SMPP) received for {line['recipient']}: {line['text']!r} "
+                        f"in {line['parts']} part(s), "
+                        f"{line['received_at'] - sent_wall:.0f} s after the approval"
+                    )
+                    # The SMSC's delivery receipt, stored by the launcher's `receipts`
+                    # process, shows in the notification's trail.
+                    deadline = time.monotonic() + 30
+                    outcome = ""
+                    while time.monotonic() < deadline and outcome != "delivered":
+                        trail = leader1.get(f"/api/v1/notifications/{event['id']}/trail/")
+                        sms_steps = [x for x in trail["steps"] if x["rung"] == "sms"]
+                        outcome = sms_steps[0]["outcome"] if sms_steps else ""
+                        if outcome != "delivered":
+                            time.sleep(1)
+                    check(outcome == "delivered", f"the trail's SMS step says {outcome!r}")
+                    rungs = " → ".join(f"{x['rung']} {x['outcome']}" for x in trail["steps"])
+                    say(f"GET /api/v1/notifications/{event['id']}/trail/: {rungs}")
+                else:
+                    say(
+                        f"fake Aliyun SMS received for {line['recipient']}: template "
+                        f"{line['template']} {line['params']} "
+                        f"{line['received_at'] - sent_wall:.0f} s after the approval"
+                    )
     except (Surprise, OSError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1

@@ -12,6 +12,39 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each selected test N times in a row (the flaky-test guard: "
+        "`make test-repeat TEST=... N=...`, docs/testing.md#flaky-test-guard)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``--repeat N``: every selected test becomes N items, ``[repeat-1-of-N]`` …,
+    each with its own fixtures (a fresh database, tmp_path, servers), run one after
+    the other. A race that shows once in a while shows here; no item is retried."""
+    count = metafunc.config.getoption("repeat")
+    if count < 1:
+        raise pytest.UsageError("--repeat needs N >= 1")
+    if count > 1:
+        metafunc.fixturenames.append("_repeat_run")
+        metafunc.parametrize(
+            "_repeat_run",
+            range(1, count + 1),
+            indirect=True,
+            ids=[f"repeat-{i}-of-{count}" for i in range(1, count + 1)],
+        )
+
+
+@pytest.fixture
+def _repeat_run(request: pytest.FixtureRequest) -> int:
+    return request.param
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_cache_for_this_run() -> None:
     """The cache (Redis in CI) outlives the test database: Idempotency-Key answers,

@@ -7,9 +7,12 @@ Every ``interval`` seconds it
    Agent <credential>``; the credential is read from a file and never logged),
 2. validates the whole list (vpn_gateway.peerlist: schema, keys, addresses inside
    the pool, duplicates, digest, signature, version not older than the last one),
-3. applies it atomically: the interface's own lines (``wg showconf``: key, port) and
-   the peer set are written to a temporary file and handed to ``wg syncconf`` in one
-   call, which adds, changes and removes peers together,
+3. applies it atomically — only when the peers differ from the applied ones
+   (``PeerList.peers_sha256``, which leaves out the version and the generation time)
+   or the interface lost them — : the interface's own lines (``wg showconf``: key,
+   port) and the peer set are written to a temporary file and handed to ``wg
+   syncconf`` in one call, which adds, changes and removes peers together; "applied"
+   is logged only then,
 4. keeps it as the last good list (``<state-dir>/peers.json``, replaced by rename),
 5. POSTs ``wg show <interface> dump`` to ``/api/v1/vpn/agent/status/``.
 
@@ -167,6 +170,9 @@ class Agent:
             urllib.request.HTTPSHandler(context=context), _NoRedirect
         )
         self.applied: peerlist.PeerList | None = None
+        # Set by report() when the interface's peers are not the applied ones (the
+        # interface was reconfigured behind the agent's back): the next sync re-applies.
+        self.drifted = False
 
     def __repr__(self) -> str:  # never shows the credential
         return f"Agent(api={self.api!r}, interface={self.interface!r})"
@@ -263,16 +269,32 @@ class Agent:
             raise peerlist.InvalidPeerList(
                 f"list version {peers.version} is older than the applied {self.applied.version}"
             )
-        changed = self.applied is None or self.applied.sha256 != peers.sha256
-        self.apply(peers)
-        self._save_last_good(peers)
-        if changed:
+        previous = self.applied
+        changed = previous is None or previous.peers_sha256 != peers.peers_sha256
+        if changed or self.drifted:
+            self.apply(peers)
+            self.drifted = False
             logger.info("applied %d peers (list version %d)", len(peers.peers), peers.version)
+        else:
+            # The same peers (a list generated again, or a version bump that changed no
+            # peer): nothing to apply; the newer version still guards against replays.
+            self.applied = peers
+        if changed or previous is None or previous.version != peers.version:
+            self._save_last_good(peers)
         return peers
 
     def report(self) -> int:
         dump = self.runner([self.wg, "show", self.interface, "dump"])
         statuses = parse_dump(dump)
+        if self.applied is not None:
+            present = {status.public_key for status in statuses}
+            wanted = {peer.public_key for peer in self.applied.peers}
+            if present != wanted and not self.drifted:
+                self.drifted = True
+                logger.warning(
+                    "the interface has %d peers, not the %d applied: re-applying at the next sync",
+                    len(present), len(wanted),
+                )  # fmt: skip
         body = {
             "interface": self.interface,
             "list_version": self.applied.version if self.applied else None,

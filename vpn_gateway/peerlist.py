@@ -14,6 +14,11 @@ HMAC-SHA256 of the same bytes keyed with SHA-256 of the agent's credential (the 
 keeps only that hash, docs/vpn.md#the-agent-credential), so only the API can make a
 list this agent accepts. ``version`` rises with every approval, revocation and key
 change; the agent refuses a list older than the one it applied.
+
+``PeerList.peers_sha256`` is a second digest, of what the gateway applies only (pool,
+gateway address and the sorted (key, address) pairs; not ``version``, not
+``generated_at``): two lists generated at different times for the same peers have the
+same one, so the agent re-applies and logs "applied" only when the peers changed.
 """
 
 from __future__ import annotations
@@ -61,6 +66,18 @@ def sign(payload: dict[str, Any], credential_sha256_hex: str) -> dict[str, Any]:
     return {**payload, "sha256": hashlib.sha256(body).hexdigest(), "signature": signature}
 
 
+def peers_digest(pool: AddressPool, peers: tuple[ServerPeer, ...] | list[ServerPeer]) -> str:
+    """SHA-256 of the peer set as the gateway applies it: independent of the list's
+    version, its generation time, the device ids and the order of the peers."""
+    content = {
+        "pool": str(pool.network),
+        "gateway": str(pool.gateway),
+        "peers": sorted([peer.public_key, peer.address] for peer in peers),
+    }
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class PeerList:
     version: int
@@ -68,6 +85,11 @@ class PeerList:
     peers: tuple[ServerPeer, ...]
     sha256: str
     raw: dict[str, Any]
+
+    @property
+    def peers_sha256(self) -> str:
+        """The digest of what is applied (``peers_digest``), not of the whole list."""
+        return peers_digest(self.pool, self.peers)
 
 
 def _fail(why: str) -> InvalidPeerList:

@@ -1,7 +1,7 @@
 """Network-zone policy: which source addresses may use the platform.
 
 Docs: docs/network-zones.md. Plain Python (no Django): the API's middleware
-(api/common/middleware.py) and the gateway agent both use it.
+(api/vpn/middleware.py) and the gateway agent both use it.
 
 The client address is the TCP peer, unless the peer is a trusted proxy: then
 X-Forwarded-For is read from the right, skipping trusted proxies, and the first

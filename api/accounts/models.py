@@ -77,8 +77,12 @@ class Role(models.TextChoices):
     CITY_IT_ADMIN = "city_it_admin", "市信息化管理员"
 
 
-# Roles whose appointment or removal needs the city IT department's approval (备案).
-FILED_ROLES = frozenset({Role.UNIT_ADMIN, Role.CLERK})
+# Roles whose appointment or removal needs the city IT department's approval (备案):
+# every sensitive role (docs/organisation.md#roles). Only ``staff`` is granted directly,
+# and ``city_it_admin`` only by a city IT admin.
+FILED_ROLES = frozenset(
+    {Role.UNIT_ADMIN, Role.CLERK, Role.LEADER, Role.SEAL_CUSTODIAN, Role.SUPERVISOR}
+)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -190,8 +194,9 @@ class AppointmentStatus(models.TextChoices):
 
 
 class AppointmentRequest(models.Model):
-    """Appointing or removing a unit admin or a clerk: a unit admin asks, the city IT
-    department approves or rejects; both steps are audited (信息化部门审核备案)."""
+    """Appointing or removing a holder of a sensitive role (``FILED_ROLES``): a unit
+    admin asks, the city IT department approves or rejects; both steps are audited
+    (信息化部门审核备案)."""
 
     kind = models.CharField(max_length=10, choices=AppointmentKind.choices)
     role = models.CharField(max_length=20, choices=Role.choices)

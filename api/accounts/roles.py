@@ -57,10 +57,10 @@ def managed_units(user: User) -> QuerySet[Unit]:
 
 # --- Organisation rules (docs/organisation.md#who-can-do-what) ---------------------------
 
-# Roles a unit admin may grant or revoke directly inside their subtree. Unit admins and
-# clerks (FILED_ROLES) change only through an appointment request (备案); the city IT
-# admin role only by a city IT admin.
-GRANTABLE_ROLES = frozenset({Role.STAFF, Role.LEADER, Role.SEAL_CUSTODIAN, Role.SUPERVISOR})
+# Roles a unit admin may grant or revoke directly inside their subtree. Every sensitive
+# role (FILED_ROLES: unit admin, clerk, leader, seal custodian, supervisor) changes only
+# through an appointment request (备案); the city IT admin role only by a city IT admin.
+GRANTABLE_ROLES = frozenset({Role.STAFF})
 
 
 def within(unit: Unit, root: Unit) -> bool:
@@ -135,3 +135,14 @@ def can_manage_user(actor: User, target: User) -> bool:
     return all(
         can_manage_unit(actor, a.unit) for a in target_assignments if a.role == Role.UNIT_ADMIN
     )
+
+
+def supervises_own_unit(person: User, role: str, unit: Unit) -> bool:
+    """A supervisor role whose scope is the person's own unit or the body (机关) their
+    unit belongs to: nobody supervises themselves (docs/organisation.md#roles). A
+    commission's inspector (市纪委) scoped to the whole city is not caught: the city is
+    not their unit."""
+    if role != Role.SUPERVISOR or person.unit_id is None:
+        return False
+    own = person.unit
+    return unit.pk in {own.pk, organisation_of(own).pk}

@@ -8,14 +8,43 @@ queries whatever the number of rows. Visibility rules live in api/accounts/roles
 
 from __future__ import annotations
 
+import functools
+import re
+
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Length, Substr
+from pypinyin import Style, lazy_pinyin
 
 from api.accounts.models import AppointmentRequest, Post, RoleAssignment, Unit, UnitKind, User
 from api.accounts.roles import is_city_it_admin
 
 # Largest id the API accepts (bigint); anything larger is simply "not found".
 MAX_ID = 2**63 - 1
+
+# --- pinyin (people pickers: the routing picker, the office address book) ---------------
+
+# A query that may be pinyin (full or initials): lower-case ASCII letters only.
+PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")
+
+
+@functools.lru_cache(maxsize=32768)
+def pinyin_of(name: str) -> tuple[str, str]:
+    """(initials, full pinyin) of a name, lower-case ASCII: 张三 → ("zs", "zhangsan").
+    Computed in Python from the name (short, cached), so no column has to be kept in step."""
+    full = lazy_pinyin(name, errors="ignore")
+    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(initials).lower(), "".join(full).lower()
+
+
+def people_matching_pinyin(query: str) -> list[int]:
+    """Ids of the active people whose name starts with ``query`` in pinyin, full or
+    initials (``zs`` or ``zhang`` finds 张三): one scan of (id, name)."""
+    ids = []
+    for pk, name in User.objects.filter(is_active=True).values_list("id", "display_name"):
+        initials, full = pinyin_of(name)
+        if initials.startswith(query) or full.startswith(query):
+            ids.append(pk)
+    return ids
 
 
 def units() -> QuerySet[Unit]:
@@ -112,4 +141,26 @@ def appointment_by_id(request_id: int) -> AppointmentRequest | None:
         AppointmentRequest.objects.select_related("user", "unit", "requested_by", "decided_by")
         .filter(pk=request_id)
         .first()
+    )
+
+
+def unfiled_role_grants():
+    """Assignments of a filed role (docs/organisation.md#roles) that no approved
+    appointment request backs: granted directly before filing covered every sensitive
+    role, by seeding, or by hand. For review (``manage.py list_unfiled_roles``)."""
+    from api.accounts.models import FILED_ROLES, AppointmentKind, AppointmentStatus
+
+    filed = AppointmentRequest.objects.filter(
+        user=OuterRef("user"),
+        role=OuterRef("role"),
+        unit=OuterRef("unit"),
+        kind=AppointmentKind.APPOINT,
+        status=AppointmentStatus.APPROVED,
+    )
+    return (
+        RoleAssignment.objects.filter(role__in=FILED_ROLES)
+        .annotate(filed=Exists(filed))
+        .filter(filed=False)
+        .select_related("user", "user__unit", "unit")
+        .order_by("unit__path", "role", "user__username", "pk")
     )

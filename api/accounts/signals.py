@@ -27,6 +27,11 @@ CHANGES = ("started", "ended", "cancelled")
 
 absence_changed = Signal()
 
+# Sent after commit when an account's failures from all addresses cross
+# GOVDESK_LOGIN_ACCOUNT_CEILING (docs/identity.md#lockout), with ``username`` and
+# ``failures``; api.notify alerts the city IT admins. Receivers must not raise.
+login_ceiling_reached = Signal()
+
 
 def _send(absence_id: int, change: str) -> None:
     from api.accounts.models import Absence

@@ -1,16 +1,32 @@
 """Login backoff and lockout, and the request-rate throttle of the login endpoints.
 
-Docs: docs/identity.md#lockout. Two layers:
+Docs: docs/identity.md#lockout (the policy, mapped to OWASP ASVS V2.2). Layers:
 
-1. ``LoginRateThrottle`` (DRF scope ``login``, rate ``GOVDESK_LOGIN_RATE``): plain
-   request rate per client address, in the cache. Answers 429 ``throttled``.
-2. ``LoginThrottle`` rows (database, so every web process sees the same counts):
-   failed attempts are counted per username — whether or not it exists — and per
-   source address. When a key reaches its threshold it is locked for
-   GOVDESK_LOGIN_LOCKOUT_SECONDS; every further threshold's worth of failures locks
-   it again for twice as long, up to MAX_LOCKOUT_SECONDS. Failures are forgotten
-   after FAILURE_MEMORY_SECONDS without one; a successful login resets the
-   username's counter (never the address's). Answers 429 ``account_locked``.
+1. ``LoginRateThrottle`` (DRF scope ``login``, rate ``GOVDESK_LOGIN_RATE``, default
+   1200/min): plain request rate per client address, in the cache, sized so that a
+   NAT of hundreds of users can all sign in within a minute. 429 ``throttled``.
+2. ``LoginThrottle`` rows (database, so every web process sees the same counts),
+   three kinds of key per attempt:
+
+   * ``account_address`` — one account from one source address: locked for
+     GOVDESK_LOGIN_LOCKOUT_SECONDS after GOVDESK_LOGIN_MAX_FAILURES failures, doubling
+     on every further threshold, at most MAX_LOCKOUT_SECONDS. Guessing from one place
+     stops; the owner signing in from another address is not affected.
+   * ``account`` — one account from every address (a distributed guesser): above
+     GOVDESK_LOGIN_ACCOUNT_CEILING failures each further failure imposes a
+     **progressive delay** (1, 2, 4 … s, at most GOVDESK_LOGIN_SLOWDOWN_MAX_SECONDS)
+     instead of a lock, and never on an address the account signed in from within
+     KNOWN_ADDRESS_DAYS; crossing the ceiling alerts the city IT admins
+     (``login_ceiling_reached``) and is audited (``auth.account_ceiling``).
+   * ``address`` — one source address over every account (spraying): locked after
+     GOVDESK_LOGIN_ADDRESS_MAX_FAILURES (default 200: a NAT of hundreds mistyping).
+
+   Failures are forgotten after FAILURE_MEMORY_SECONDS without one; a successful
+   sign-in resets the account's keys (never the address's). A city IT admin can
+   unlock an account (``unlock_account``). Answers 429 ``account_locked``.
+
+Step-up codes (seal, any TOTP/passkey confirmation) count against the same keys
+(``api.accounts.actions.identity.count_step_up_failure``).
 
 Username keys are stored hashed, so typos of passwords into the username field do
 not end up in this table in clear text.
@@ -31,18 +47,19 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from api.accounts.models import LoginThrottle
 
-# An address is shared by everyone behind it (a liaison office's NAT, the demo's
-# loopback): it locks only after this many times the per-username threshold.
-ADDRESS_FACTOR = 4
 MAX_LOCKOUT_SECONDS = 24 * 3600
 FAILURE_MEMORY_SECONDS = 24 * 3600
+KNOWN_ADDRESS_DAYS = 30
+LOCK = "lock"
+SLOW = "slow"
 
 
 @dataclass(frozen=True)
 class LoginKey:
     key: str
-    kind: str  # "username" or "address"
+    kind: str  # "account_address", "account" or "address"
     threshold: int
+    mode: str = LOCK  # LOCK: locked per threshold; SLOW: progressive delay above it
 
 
 @dataclass(frozen=True)
@@ -57,12 +74,46 @@ def username_key(username: str) -> str:
     return f"user:{digest}"
 
 
+def pair_prefix(username: str) -> str:
+    return "pair:" + username_key(username).split(":", 1)[1] + ":"
+
+
 def login_keys(username: str, address: str | None) -> list[LoginKey]:
+    """The keys one attempt on ``username`` from ``address`` counts against. Without
+    a username (a passkey not yet identified) only the address key."""
     limit = settings.GOVDESK_LOGIN_MAX_FAILURES
-    keys = [LoginKey(username_key(username), "username", limit)]
+    keys: list[LoginKey] = []
+    if username:
+        # Without an address the account's own key locks, as the pair would.
+        keys.append(LoginKey(pair_prefix(username) + (address or "-"), "account_address", limit))
+        keys.append(
+            LoginKey(
+                username_key(username), "account", settings.GOVDESK_LOGIN_ACCOUNT_CEILING, SLOW
+            )
+        )
     if address:
-        keys.append(LoginKey(f"addr:{address}", "address", limit * ADDRESS_FACTOR))
+        keys.append(
+            LoginKey(f"addr:{address}", "address", settings.GOVDESK_LOGIN_ADDRESS_MAX_FAILURES)
+        )
     return keys
+
+
+def slowdown_seconds(over: int) -> int:
+    """The delay after the ``over``-th failure above the account ceiling (1-based)."""
+    return min(2 ** min(over - 1, 20), settings.GOVDESK_LOGIN_SLOWDOWN_MAX_SECONDS)
+
+
+def is_known_address(username: str, address: str | None, at: datetime | None = None) -> bool:
+    """The account signed in from ``address`` recently: the account-wide slowdown does
+    not apply there (the owner at their usual desk is never slowed by a guesser)."""
+    if not username or not address:
+        return False
+    from api.accounts.models import UserSession
+
+    since = (at or timezone.now()) - timedelta(days=KNOWN_ADDRESS_DAYS)
+    return UserSession.objects.filter(
+        user__username=username, ip_address=address, created_at__gte=since
+    ).exists()
 
 
 def lockout_seconds(lockouts: int) -> int:
@@ -71,12 +122,16 @@ def lockout_seconds(lockouts: int) -> int:
     return min(base * 2 ** min(lockouts - 1, 20), max(MAX_LOCKOUT_SECONDS, base))
 
 
-def locked_for(keys: list[LoginKey], at: datetime | None = None) -> int:
-    """Seconds until every key is unlocked (0 when none is locked)."""
+def locked_for(
+    keys: list[LoginKey], at: datetime | None = None, *, known_address: bool = False
+) -> int:
+    """Seconds until every key is unlocked (0 when none is locked). On a known address
+    the account-wide slowdown (SLOW keys) does not apply."""
     now: datetime = at or timezone.now()
-    until = LoginThrottle.objects.filter(
-        key__in=[k.key for k in keys], locked_until__gt=now
-    ).values_list("locked_until", flat=True)
+    wanted = [k.key for k in keys if not (known_address and k.mode == SLOW)]
+    until = LoginThrottle.objects.filter(key__in=wanted, locked_until__gt=now).values_list(
+        "locked_until", flat=True
+    )
     remaining = [math.ceil((u - now).total_seconds()) for u in until if u is not None]
     return max(remaining, default=0)
 
@@ -99,7 +154,13 @@ def register_failure(keys: list[LoginKey], at: datetime | None = None) -> list[L
             row.failures = 0
         row.failures += 1
         row.updated_at = now
-        if row.failures % login_key.threshold == 0:
+        if login_key.mode == SLOW:
+            if row.failures > login_key.threshold:
+                over = row.failures - login_key.threshold
+                row.locked_until = now + timedelta(seconds=slowdown_seconds(over))
+            if row.failures == login_key.threshold + 1:  # crossed the ceiling: alert once
+                started.append(Lockout(login_key.kind, slowdown_seconds(1), row.failures))
+        elif row.failures % login_key.threshold == 0:
             seconds = lockout_seconds(row.failures // login_key.threshold)
             row.locked_until = now + timedelta(seconds=seconds)
             started.append(Lockout(login_key.kind, seconds, row.failures))
@@ -107,9 +168,22 @@ def register_failure(keys: list[LoginKey], at: datetime | None = None) -> list[L
     return started
 
 
-def reset_username(username: str) -> None:
-    """A successful login or password change forgets the username's failures."""
-    LoginThrottle.objects.filter(key=username_key(username)).delete()
+def reset_username(username: str, address: str | None = None, *, everywhere: bool = False) -> None:
+    """A successful sign-in forgets the account's failures from that address; the
+    account-wide count decays on its own (a guesser elsewhere is not excused by the
+    owner signing in). A password change (``everywhere``) forgets them all."""
+    if everywhere:
+        unlock_account(username)
+        return
+    LoginThrottle.objects.filter(key=pair_prefix(username) + (address or "-")).delete()
+
+
+def unlock_account(username: str) -> int:
+    """An administrator's unlock: every key of the account, from every address."""
+    deleted, _ = LoginThrottle.objects.filter(
+        Q(key__startswith=pair_prefix(username)) | Q(key=username_key(username))
+    ).delete()
+    return deleted
 
 
 def stale_rows(at: datetime | None = None):

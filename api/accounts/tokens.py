@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_to_epoch
 
 from api.accounts.authentication import password_stamp
 from api.accounts.models import User, UserSession
+from api.accounts.token_types import CappedRefreshToken
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def issue_tokens(user: User, session: UserSession) -> TokenPair:
     The refresh token is recorded as outstanding (with its final claims) and its jti
     is stored on the session. The caller blacklists the previous one when rotating.
     """
-    refresh = RefreshToken()
+    refresh = CappedRefreshToken()
     refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
     refresh["sid"] = str(session.pk)
     refresh["pwd"] = password_stamp(user)

@@ -9,6 +9,7 @@ from api.accounts.views.auth import (
     TokenRefreshView,
     TokenVerifyView,
 )
+from api.accounts.views.lockouts import UnlockView
 from api.accounts.views.me import MeView
 from api.accounts.views.sessions import SessionListView, SessionRevokeAllView, SessionRevokeView
 from api.accounts.views.totp import TotpConfirmView, TotpDisableView, TotpSetupView
@@ -22,6 +23,7 @@ urlpatterns = [
     path("auth/totp/setup/", TotpSetupView.as_view(), name="auth-totp-setup"),
     path("auth/totp/confirm/", TotpConfirmView.as_view(), name="auth-totp-confirm"),
     path("auth/totp/disable/", TotpDisableView.as_view(), name="auth-totp-disable"),
+    path("auth/unlock/", UnlockView.as_view(), name="auth-unlock"),
     path("me/", MeView.as_view(), name="me"),
     path("sessions/", SessionListView.as_view(), name="sessions"),
     path("sessions/revoke-all/", SessionRevokeAllView.as_view(), name="sessions-revoke-all"),

@@ -23,9 +23,4 @@ urlpatterns = [
         name="auth-passkey-options",
     ),
     path("auth/passkey/", passkeys.PasskeyLoginView.as_view(), name="auth-passkey"),
-    path(
-        "tasks/<int:pk>/step-up-options/",
-        passkeys.TaskStepUpOptionsView.as_view(),
-        name="task-step-up-options",
-    ),
 ]

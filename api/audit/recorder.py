@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from api.audit.hashing import compute_hash
 from api.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditResult
+from api.common.idempotency import in_request_transaction
 
 __all__ = ["GENESIS_HASH", "MAX_DETAIL_CHARS", "compute_hash", "record", "record_denied"]
 
@@ -225,7 +226,9 @@ def record_denied(
 ) -> AuditEvent:
     """Record a refused attempt (403, or a 404 that hides another unit's object) in
     its own committed transaction. Call it before raising the error and outside any
-    atomic block; inside one it raises ``RuntimeError``."""
+    atomic block; inside one it raises ``RuntimeError`` — except the request's own
+    transaction opened by ``@idempotent``, which commits every 4xx answer with it
+    (api/common/idempotency.py)."""
     fields = _build(
         action,
         actor=actor,
@@ -239,4 +242,4 @@ def record_denied(
         detail=detail,
         actor_username=actor_username,
     )
-    return _append(fields, durable=True)
+    return _append(fields, durable=not in_request_transaction())

@@ -15,7 +15,7 @@ denied ``audit.read``. Writes are 405: the log is append-only.
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,7 +25,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.accounts.models import User
 from api.audit import selectors
 from api.audit.recorder import record_denied
 from api.audit.serializers import (
@@ -33,6 +32,7 @@ from api.audit.serializers import (
     AuditEventFilterSerializer,
     AuditEventSerializer,
 )
+from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.pagination import CursorPagination
 from api.common.permissions import IsAuthenticatedAndVerified
@@ -57,7 +57,7 @@ class CanReadAudit(BasePermission):
     refusal recorded (before the 403 is raised, outside any transaction)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = cast(User, request.user)
+        user = current_user(request)
         scope = selectors.audit_scope(user)
         if scope is None:
             record_denied(

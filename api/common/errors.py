@@ -100,11 +100,22 @@ MESSAGES: dict[str, Msg] = {
         "该 Idempotency-Key 已用于另一个请求。",
         "This Idempotency-Key was already used for a different request.",
     ),
+    "idempotency_in_progress": Msg(
+        "相同 Idempotency-Key 的请求仍在处理中，请稍后重试。",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    ),
     "unprocessable": Msg("无法处理该请求。", "The request cannot be processed."),
     # Organisation (docs/organisation.md#codes)
     "filed_role": Msg(
-        "单位系统管理员和收发文员的任免须提交备案申请，由市信息化部门审核。",
-        "Unit admins and clerks are appointed or removed only through an approved request.",
+        "单位系统管理员、收发文员、领导、印章管理员和督查人员的任免须提交任免备案申请"
+        "（POST /api/v1/appointments/），由市信息化部门审核备案。",
+        "Unit admins, clerks, leaders, seal custodians and supervisors are appointed or "
+        "removed only through an appointment request (POST /api/v1/appointments/) "
+        "approved by the city IT department.",
+    ),
+    "supervisor_own_unit": Msg(
+        "不能任命某人为其本单位的督查人员：督查须由本单位以外的人员承担。",
+        "Nobody may be a supervisor over their own unit: supervision comes from outside it.",
     ),
     "own_account": Msg(
         "不能变更自己的角色或停用自己的账号。",
@@ -154,6 +165,11 @@ MESSAGES: dict[str, Msg] = {
         "公文只有在草稿或被退回时才能修改。",
         "A document can be edited only while it is a draft or returned.",
     ),
+    "attachment_check_pending": Msg(
+        "附件正在转换并检查密级标志，请稍后再提交。",
+        "An attachment is still being converted and checked for classification markings; "
+        "submit again in a moment.",
+    ),
     "attachment_type_refused": Msg(
         "不支持该附件类型，或文件内容与扩展名不符。"
         "支持 PDF、OFD、DOCX、XLSX、PPTX、PNG、JPEG、WebP 和纯文本。",
@@ -161,6 +177,18 @@ MESSAGES: dict[str, Msg] = {
         "Accepted: PDF, OFD, DOCX, XLSX, PPTX, PNG, JPEG, WebP and plain text.",
     ),
     "attachment_too_large": Msg("附件超过大小上限。", "The attachment exceeds the size limit."),
+    "upload_bomb": Msg(
+        "文件解压或解码后过大（压缩炸弹、条目过多或像素过多），已拒绝。",
+        "The file is too large once unpacked or decoded (entries, size or pixels); refused.",
+    ),
+    "upload_active_content": Msg(
+        "PDF 含有脚本、自动动作或嵌入文件等主动内容，已拒绝。",
+        "The PDF carries active content (script, automatic action or embedded file); refused.",
+    ),
+    "upload_polyglot": Msg(
+        "文件同时可被解读为网页或脚本，已拒绝。",
+        "The file can also be read as a web page or script; refused.",
+    ),
     "instruction_image_type": Msg(
         "批示图片必须是 PNG 格式。", "The instruction image must be a PNG file."
     ),
@@ -188,6 +216,11 @@ MESSAGES: dict[str, Msg] = {
         "Only the sender, the drafter or a supervisor may urge this task.",
     ),
     "urge_too_soon": Msg("刚刚催办过，请稍后再催。", "You urged this task recently; try later."),
+    "urge_capped": Msg(
+        "对方近期已就此事多次被催办（各催办人合计已达上限），为免重复打扰，请稍后再催。",
+        "This person has already been urged about this item as often as allowed for now "
+        "(by everyone together); to spare them repeated reminders, try again later.",
+    ),
     "not_your_task": Msg("这不是您的待办。", "This task is not yours to act on."),
     "not_batchable": Msg("该步骤不允许批量处理。", "This step cannot be approved in a batch."),
     "batch_too_large": Msg(
@@ -232,6 +265,10 @@ MESSAGES: dict[str, Msg] = {
     "participants_missing": Msg(
         "请选择流程中需要的办理人。", "Choose the people the workflow needs."
     ),
+    "countersigner_signs_off": Msg(
+        "会签人和签发人不能是同一人。",
+        "The same person cannot both countersign and sign off.",
+    ),
     "participant_out_of_scope": Msg(
         "所选人员不在本公文的流转范围内。", "A chosen person is outside this document's scope."
     ),
@@ -249,6 +286,10 @@ MESSAGES: dict[str, Msg] = {
     "not_rendered": Msg("公文尚未排版生成。", "The document has not been rendered yet."),
     "render_unavailable": Msg(
         "页面图像暂时无法生成，请稍后重试。", "The page could not be rendered; try again later."
+    ),
+    "preview_not_ready": Msg(
+        "附件预览尚未生成或无法预览，可下载原文件。",
+        "The preview is not ready or cannot be made; download the original.",
     ),
     "seal_ca_exists": Msg("部署根证书已存在，不能覆盖。", "The deployment CA exists already."),
     "seal_ca_missing": Msg("尚未创建部署根证书。", "The deployment CA has not been created."),
@@ -278,6 +319,12 @@ MESSAGES: dict[str, Msg] = {
         "A seal step is completed by sealing (with a one-time code), not by approving.",
     ),
     "not_seal_step": Msg("该环节不是用印环节。", "This step is not a seal step."),
+    "dispatch_required": Msg(
+        "分发环节须通过公文交换发送完成（选择收文单位并分发），不能直接办结。",
+        "A distribute step is completed by dispatching the document through the exchange "
+        "(choose the recipient units and send it), not by approving.",
+    ),
+    "not_distribute_step": Msg("该环节不是分发环节。", "This step is not a distribute step."),
     "not_sealed": Msg("公文尚未用印。", "The document has not been sealed yet."),
     "seal_box_invalid": Msg("用印位置无效。", "The seal position is not on the page."),
     "seal_image_too_large": Msg("印章图像文件过大。", "The seal image file is too large."),

@@ -9,11 +9,18 @@ whether a Celery worker ran the beat heartbeat (``api.common.tasks.heartbeat``)
 within the last three intervals; a missing worker shows as ``worker.ok = false``
 without degrading the answer, so a load balancer keeps sending traffic to a healthy
 web process while monitoring alerts on the worker.
+
+``warnings`` lists what an operator should act on but that never degrades the answer
+either, e.g. ``holiday_arrangement_missing`` (docs/workdays.md#yearly-arrangement).
+Apps above this layer add their checks with ``register_warnings`` in their
+``AppConfig.ready()``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 
 from django.db import connection
 from django.utils import timezone
@@ -23,6 +30,25 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+# name → a function returning [{code, message, ...}] (registered by apps in ready()).
+_WARNINGS: dict[str, Callable[[], list[dict]]] = {}
+
+
+def register_warnings(name: str, check: Callable[[], list[dict]]) -> None:
+    _WARNINGS[name] = check
+
+
+def collect_warnings() -> list[dict]:
+    found: list[dict] = []
+    for name, check in _WARNINGS.items():
+        try:
+            found.extend(check())
+        except Exception:  # a broken check never breaks health
+            logger.warning("health warning check %s failed", name, exc_info=True)
+    return found
 
 
 def check_database() -> dict:
@@ -86,6 +112,17 @@ _component = inline_serializer(
 )
 
 
+_warning = inline_serializer(
+    "HealthWarning",
+    fields={
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "year": serializers.IntegerField(required=False),
+    },
+    many=True,
+)
+
+
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -100,6 +137,7 @@ class HealthView(APIView):
                     "database": _component,
                     "broker": _component,
                     "worker": _worker,
+                    "warnings": _warning,
                 },
             ),
             503: inline_serializer(
@@ -109,6 +147,7 @@ class HealthView(APIView):
                     "database": _component,
                     "broker": _component,
                     "worker": _worker,
+                    "warnings": _warning,
                 },
             ),
         },
@@ -123,5 +162,6 @@ class HealthView(APIView):
             "database": database,
             "broker": broker,
             "worker": check_worker(),  # informative: never degrades the status
+            "warnings": collect_warnings() if database["ok"] else [],  # informative too
         }
         return Response(body, status=200 if ok else 503)

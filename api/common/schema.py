@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -14,6 +14,9 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     retry_after = serializers.IntegerField(required=False, help_text="seconds, with 429")
+    route = serializers.CharField(
+        required=False, help_text="with filed_role: the path to file an appointment request at"
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -46,3 +49,15 @@ def errors(*groups: dict[int, Any]) -> dict[int, Any]:
     for group in (ERR_401, *groups):
         merged.update(group)
     return merged
+
+
+# Every POST that changes state accepts it (api/common/idempotency.py).
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="8–128 characters; a repeat returns the first response with "
+    "`Idempotent-Replayed: true`; the same key with another body is 422 "
+    "idempotency_key_reused; a repeat while the first still runs is 409 conflict.",
+)

@@ -79,3 +79,18 @@ def send_heartbeat_on_beat_start(sender=None, **kwargs) -> None:
         app.send_task(HEARTBEAT_TASK)
     except Exception:  # the broker may still be starting; the schedule retries in a minute
         logger.warning("could not send the start-up heartbeat", exc_info=True)
+
+
+PRUNE_IDEMPOTENCY_TASK = "api.common.tasks.prune_idempotency_records"
+
+
+@shared_task(name=PRUNE_IDEMPOTENCY_TASK, ignore_result=True)
+def prune_idempotency_records() -> int:
+    """Deletes Idempotency-Key records older than their lifetime (docs/api.md#idempotency).
+
+    Safe to run twice: an expired record is treated as absent by the decorator anyway."""
+    from api.common.models import IdempotencyRecord
+
+    cutoff = timezone.now() - timedelta(seconds=settings.GOVDESK_IDEMPOTENCY_TTL_SECONDS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

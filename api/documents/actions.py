@@ -19,11 +19,12 @@ from django.utils import timezone
 from api.accounts.models import Unit, User
 from api.accounts.roles import is_member_of
 from api.audit.recorder import record, record_denied
+from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound, message_for
 from api.common.i18n import t
 from api.documents import attachments as files
-from api.documents import numbering
-from api.documents.classification import check_fields
+from api.documents import content_guard, intake, numbering
+from api.documents.classification import Marking, check_fields, describe_place
 from api.documents.fields import clean_values
 from api.documents.models import (
     EDITABLE_FIELDS,
@@ -53,8 +54,16 @@ def refuse_if_classified(
     """422 ``classified_refused`` when ``values`` carry a classification; the attempt is
     recorded as denied first (``document.classified_refused``). Nothing is stored."""
     marking = check_fields(values)
-    if marking is None:
-        return
+    if marking is not None:
+        refuse_marking(actor, marking, where, document)
+
+
+def refuse_marking(
+    actor: User | None, marking: Marking, where: str, document: Document | None = None
+) -> None:
+    """Record the denied attempt (outside any transaction), then raise 422
+    ``classified_refused`` naming the field and, for content, the place (body
+    paragraph, or attachment and page/line) in ``place`` and in the message."""
     record_denied(
         "document.classified_refused",
         actor=actor,
@@ -66,12 +75,21 @@ def refuse_if_classified(
             "field": marking.field,
             "rule": marking.rule,
             "marking": marking.text,
+            **({"place": marking.place} if marking.place else {}),
         },
     )
+    message = message_for("classified_refused")
+    extra: dict[str, Any] = {}
+    if marking.place:
+        where_found = describe_place(marking.place)
+        message = t(f"{message}（位置：{where_found}）", f"{message} (found in {where_found})")
+        extra = {"place": {"field": marking.field, **marking.place}}
     raise ApiError(
         "classified_refused",
+        message=message,
         status_code=422,
-        fields={marking.field: [message_for("classified_refused")]},
+        fields={marking.field: [message]},
+        extra=extra,
     )
 
 
@@ -81,7 +99,7 @@ def _deny(action: str, actor: User, document: Document, reason: str) -> None:
 
 
 def _lock(document_id: int) -> Document:
-    document = Document.objects.select_for_update().filter(pk=document_id).first()
+    document = Document.objects.select_for_update(no_key=True).filter(pk=document_id).first()
     if document is None:
         raise NotFound()
     return document
@@ -238,14 +256,15 @@ def set_status(document: Document, status: str) -> None:
 # --- attachments --------------------------------------------------------------------------
 
 
-def add_attachment(document_id: int, actor: User, upload: UploadedFile) -> Attachment:
-    """Store an uploaded file after checking its name (classification guard), size
-    (413 ``attachment_too_large``) and content type (415 ``attachment_type_refused``)."""
-    document = document_or_404(actor, document_id)
-    _check_can_edit(actor, document, "document.attachment_add")
-    name = files.clean_name(upload.name or "")
-    refuse_if_classified(actor, {"filename": name}, "attachment", document)
-    _require_editable(document)
+# Office files converted for reading on phones (api/documents/previews.py FILTERS).
+PREVIEW_KINDS = frozenset({"docx", "xlsx", "pptx"})
+
+
+def check_upload(upload: UploadedFile, name: str) -> files.FileType:
+    """The accepted type of an upload named ``name`` (cleaned); 413
+    ``attachment_too_large``, 400 for an empty or nameless file, 415
+    ``attachment_type_refused`` when the content is refused or the extension disagrees.
+    Shared by every module that stores files in the attachment store (publishing too)."""
     limit = settings.GOVDESK_ATTACHMENT_MAX_BYTES
     size = upload.size or 0
     if size > limit:
@@ -260,17 +279,36 @@ def add_attachment(document_id: int, actor: User, upload: UploadedFile) -> Attac
             fields={"file": [t("文件为空或没有文件名。", "The file is empty or has no name.")]},
         )
     upload.seek(0)
-    file_type = files.detect(upload.file, size) if upload.file is not None else None
-    extension = files.extension_of(name)
-    if file_type is None or extension not in file_type.extensions:
-        raise ApiError(
-            "attachment_type_refused",
-            status_code=415,
-            extra={"detected": file_type.kind if file_type else None, "extension": extension},
-        )
+    if upload.file is None:
+        raise ApiError("attachment_type_refused", status_code=415)
+    # What the file becomes when opened: bombs, active content, polyglots (one gate).
+    file_type = intake.accept(upload.file, size, name)
     upload.seek(0)
+    return file_type
+
+
+def add_attachment(document_id: int, actor: User, upload: UploadedFile) -> Attachment:
+    """Store an uploaded file after checking its name (classification guard), size
+    (413 ``attachment_too_large``) and content type (415 ``attachment_type_refused``),
+    and the text of a plain-text or PDF file (or of an office file whose content was
+    previewed before) for classification markings (422, nothing stored)."""
+    document = document_or_404(actor, document_id)
+    _check_can_edit(actor, document, "document.attachment_add")
+    name = files.clean_name(upload.name or "")
+    refuse_if_classified(actor, {"filename": name}, "attachment", document)
+    _require_editable(document)
+    file_type = check_upload(upload, name)
     key, sha256, stored_size = files.store(upload.chunks())
     try:
+        # The classification guard on the file's text (docs/documents.md#content).
+        scanned = content_guard.scan_file(
+            files.path_for(key), sha256, file_type.kind, file_type.content_type, at_upload=True
+        )
+        found = content_guard.marking_of(name, scanned)
+        if found is not None:
+            files.discard(key)
+            content_guard.forget_refused(sha256)
+            refuse_marking(actor, found, "attachment", document)
         with transaction.atomic():
             document = _lock(document_id)
             _require_editable(document)
@@ -298,6 +336,13 @@ def add_attachment(document_id: int, actor: User, upload: UploadedFile) -> Attac
                     "version": document.version,
                 },
             )
+            if file_type.kind in PREVIEW_KINDS:  # readable on a phone (previews.py)
+                enqueue_after_commit(
+                    "api.documents.previews.convert_preview",
+                    str(files.path_for(key)),
+                    sha256,
+                    file_type.kind,
+                )
     except BaseException:
         files.discard(key)
         raise

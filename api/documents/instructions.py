@@ -25,13 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from PIL import Image, ImageDraw
 
 from api.accounts.models import User
 from api.audit.recorder import record
 from api.common.errors import ApiError
 from api.common.i18n import t
+from api.documents import hooks
 from api.documents.models import Document, HandwrittenInstruction
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -241,41 +241,14 @@ def clean_opinion(value: Any) -> str:
     return value.strip()
 
 
-def _task_for(document: Document, user: User, task_id: int | None):
-    """The user's open or done task on the document: the one named, or the latest."""
-    from api.workflow.models import Task, TaskState
-
-    tasks = Task.objects.filter(
-        Q(assignee=user) | Q(on_behalf_of=user),
-        document=document,
-        state__in=[TaskState.OPEN, TaskState.DONE],
-    )
-    if task_id is None:
-        return tasks.order_by("-id").first()
-    task = tasks.filter(pk=task_id).first()
-    if task is None:
-        raise ApiError(
-            "validation_error",
-            fields={
-                "task_id": [
-                    t(
-                        "不是您在该公文上的待办或已办任务。",
-                        "Not your open or done task on this document.",
-                    )
-                ]
-            },
-        )
-    return task
-
-
 def add_instruction(
     document_id: int, user: User, image: StoredImage, opinion: str, task_id: int | None = None
 ) -> HandwrittenInstruction:
     """Record a 批示 whose image is already stored (content-addressed, so a rolled-back
     transaction leaves at most an unreferenced file). The caller has checked visibility."""
     with transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document_id)
-        task = _task_for(document, user, task_id)
+        document = Document.objects.select_for_update(no_key=True).get(pk=document_id)
+        task = hooks.workflow.user_task(document, user, task_id)
         instruction = HandwrittenInstruction.objects.create(
             document=document,
             task=task,

@@ -99,12 +99,35 @@ class Document(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The document's overall time limit (限时办结, docs/workflow.md#document-time-limits),
+    # kept by the workflow engine (api/workflow/time_limits.py), never by an edit: set at
+    # the first submission, paused while the document is back with its drafter, resumed
+    # on resubmission with what was left.
+    time_limit_days = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    limit_started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="overall due time; pushed back by paused time"
+    )
+    limit_paused_at = models.DateTimeField(null=True, blank=True)
+    limit_paused_seconds = models.PositiveIntegerField(default=0)
+    limit_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its flow completed (on time or late)"
+    )
+    overdue_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it was marked overdue (once)"
+    )
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["unit", "status", "-id"], name="document_unit_status_idx"),
             models.Index(fields=["drafter", "-id"], name="document_drafter_idx"),
+            # The overdue scan (api/workflow/time_limits.py) reads running documents by due_at.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(overdue_at__isnull=True, limit_done_at__isnull=True),
+                name="document_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -123,6 +146,17 @@ class Document(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its overall due time: marked so (once, by the workflow), or its clock went
+        past it — still running now, or before it was completed or paused (the periodic
+        task may not have come round yet)."""
+        if self.overdue_at is not None:
+            return True
+        if self.due_at is None:
+            return False
+        return self.due_at < (self.limit_done_at or self.limit_paused_at or timezone.now())
 
     def snapshot(self, attachments: list[dict] | None = None) -> dict:
         data = {name: getattr(self, name) for name in SNAPSHOT_FIELDS}

@@ -81,7 +81,7 @@ def _run(args: list[str]) -> None:
         raise ApiError("render_unavailable", status_code=503) from exc
 
 
-def _rasterise(rendering: RenderedPdf, page: int, width: int, prefix: Path) -> Path:
+def _rasterise(pdf: Path, page: int, width: int, prefix: Path) -> Path:
     """``pdftoppm`` one page to ``<prefix>.png``. ``-scale-to-x`` fixes the width in
     pixels (the DPI that gives it: width / page width in inches); ``-scale-to-y -1``
     keeps the aspect ratio."""
@@ -98,28 +98,30 @@ def _rasterise(rendering: RenderedPdf, page: int, width: int, prefix: Path) -> P
             str(width),
             "-scale-to-y",
             "-1",
-            str(pdf_path(rendering)),
+            str(pdf),
             str(prefix),
         ]
     )
     return prefix.with_suffix(".png")
 
 
-def page_image(rendering: RenderedPdf, page: int, width: int, fmt: str) -> Path:
-    """The cached image file of ``page`` (1-based) at ``width`` px in ``fmt``."""
+def pdf_page_image(pdf: Path, cache: Path, stem: str, page: int, width: int, fmt: str) -> Path:
+    """The image of ``page`` (1-based) of any PDF at ``width`` px in ``fmt``, cached in
+    ``cache`` as ``<stem>-p<page>-w<width>.<fmt>`` (``stem``: the PDF's SHA-256, so an
+    entry never goes stale). Shared by documents and attachment previews."""
     if width not in WIDTHS or fmt not in FORMATS:
         raise ValueError("unsupported width or format")
-    target = image_path(rendering, page, width, fmt)
+    target = cache / f"{stem}-p{page}-w{width}.{fmt}"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".work-") as work:
         prefix = Path(work) / "page"
-        cached_png = image_path(rendering, page, width, "png")
+        cached_png = cache / f"{stem}-p{page}-w{width}.png"
         if fmt == "webp" and cached_png.is_file():
             png = cached_png  # the WebP is made from the cached PNG: no second pdftoppm
         else:
-            png = _rasterise(rendering, page, width, prefix)
+            png = _rasterise(pdf, page, width, prefix)
         if fmt == "png":
             produced = png
         else:
@@ -134,9 +136,10 @@ def page_image(rendering: RenderedPdf, page: int, width: int, fmt: str) -> Path:
     return target
 
 
-def page_text(rendering: RenderedPdf, page: int) -> str:
-    """The text of ``page`` (1-based), layout kept (``pdftotext -layout``), cached."""
-    target = text_path(rendering, page)
+def pdf_page_text(pdf: Path, cache: Path, stem: str, page: int) -> str:
+    """The text of ``page`` (1-based) of any PDF, layout kept (``pdftotext -layout``),
+    cached in ``cache`` as ``<stem>-p<page>.txt``."""
+    target = cache / f"{stem}-p{page}.txt"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".work-") as work:
@@ -151,12 +154,24 @@ def page_text(rendering: RenderedPdf, page: int) -> str:
                     "-layout",
                     "-enc",
                     "UTF-8",
-                    str(pdf_path(rendering)),
+                    str(pdf),
                     str(out),
                 ]
             )
             os.replace(out, target)
     return target.read_text(encoding="utf-8").rstrip("\f")
+
+
+def page_image(rendering: RenderedPdf, page: int, width: int, fmt: str) -> Path:
+    """The cached image file of ``page`` (1-based) at ``width`` px in ``fmt``."""
+    return pdf_page_image(
+        pdf_path(rendering), cache_dir(rendering), rendering.sha256, page, width, fmt
+    )
+
+
+def page_text(rendering: RenderedPdf, page: int) -> str:
+    """The text of ``page`` (1-based), layout kept (``pdftotext -layout``), cached."""
+    return pdf_page_text(pdf_path(rendering), cache_dir(rendering), rendering.sha256, page)
 
 
 def pregenerate(rendering: RenderedPdf) -> int:

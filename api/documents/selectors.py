@@ -28,7 +28,8 @@ from api.accounts.roles import (
 )
 from api.audit.recorder import record_denied
 from api.common.errors import NotFound
-from api.documents.models import Attachment, Document
+from api.documents import hooks
+from api.documents.models import Attachment, Document, RenderedPdf
 
 MAX_ID = 2**63 - 1
 BODY_ROLES = frozenset({Role.CLERK, Role.LEADER, Role.UNIT_ADMIN})
@@ -38,11 +39,7 @@ VOID_ROLES = frozenset({Role.CLERK, Role.UNIT_ADMIN})
 
 
 def _has_task(user: User, document_id: int) -> bool:
-    try:
-        from api.workflow.selectors import has_task
-    except ImportError:
-        return False
-    return bool(has_task(user, document_id))
+    return bool(hooks.workflow.has_task(user, document_id))
 
 
 def can_view(user: User, document: Document) -> bool:
@@ -151,3 +148,17 @@ def attachment_or_404(document: Document, attachment_id: int) -> Attachment:
 
 def versions(document: Document) -> QuerySet:
     return document.versions.select_related("edited_by").order_by("-version")
+
+
+def current_pdf(document: Document) -> RenderedPdf | None:
+    """The latest sealed rendering, else the latest rendering (None before the first)."""
+    renderings = list(RenderedPdf.objects.filter(document=document).order_by("-version"))
+    sealed = next((r for r in renderings if r.meta.get("sealed")), None)
+    return sealed or (renderings[0] if renderings else None)
+
+
+def sealed_pdf(document: Document) -> RenderedPdf | None:
+    for rendering in RenderedPdf.objects.filter(document=document).order_by("-version"):
+        if rendering.meta.get("sealed"):
+            return rendering
+    return None

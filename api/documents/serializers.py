@@ -84,7 +84,23 @@ class DocumentListItemSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
             "updated_at",
+            "time_limit_days",
+            "due_at",
+            "overdue",
         ]
+
+    time_limit_days = serializers.FloatField(
+        allow_null=True,
+        help_text="overall time limit in working days (限时办结); null before the first submission",
+    )
+    due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="overall due time: every task of the document shows it; pushed back by "
+        "the time it spent back with its drafter",
+    )
+    overdue = serializers.BooleanField(
+        source="is_overdue", help_text="past its overall due time (marked once)"
+    )
 
 
 class PermissionsSerializer(serializers.Serializer):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import transaction
 
+from api.common.enqueue import enqueue_after_commit
 from api.documents.models import Document
-from api.documents.pages import render_page_images
 from api.documents.rendering.actions import store_rendering
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ def render_document(document_id: int) -> dict | None:
     except Document.DoesNotExist:
         logger.warning("render_document: document %s does not exist", document_id)
         return None
-    transaction.on_commit(lambda: render_page_images.delay(document_id))
+    enqueue_after_commit("api.documents.pages.render_page_images", document_id)
     return {
         "document": document_id,
         "rendering": rendering.pk,
@@ -35,3 +34,12 @@ def render_document(document_id: int) -> dict | None:
         "sha256": rendering.sha256,
         "created": created,
     }
+
+
+@shared_task(name="api.documents.tasks.sweep_orphans", ignore_result=True)
+def sweep_orphans() -> dict[str, int]:
+    """Removes upload temp files, ``.part`` files and unreferenced attachment files a
+    crash left behind (docs/documents.md#orphans). Safe to run twice."""
+    from api.documents.orphans import sweep
+
+    return sweep()

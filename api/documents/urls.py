@@ -15,7 +15,12 @@ from api.documents.views.instructions import (
     InstructionSheetView,
 )
 from api.documents.views.pages import DocumentPagesView, PageImageView, PageTextView
-from api.documents.views.pdf import DocumentPdfView, DocumentVerifyView
+from api.documents.views.pdf import DocumentPdfView
+from api.documents.views.previews import (
+    AttachmentPreviewImageView,
+    AttachmentPreviewTextView,
+    AttachmentPreviewView,
+)
 
 urlpatterns = [
     path("documents/", DocumentListView.as_view(), name="documents"),
@@ -32,11 +37,6 @@ urlpatterns = [
     ),
     path("documents/<int:document_id>/pdf/", DocumentPdfView.as_view(), name="document-pdf"),
     path(
-        "documents/<int:document_id>/verify/",
-        DocumentVerifyView.as_view(),
-        name="document-verify",
-    ),
-    path(
         "documents/<int:document_id>/attachments/",
         AttachmentUploadView.as_view(),
         name="document-attachments",
@@ -45,6 +45,21 @@ urlpatterns = [
         "documents/<int:document_id>/attachments/<int:attachment_id>/",
         AttachmentDetailView.as_view(),
         name="document-attachment",
+    ),
+    path(
+        "documents/<int:document_id>/attachments/<int:attachment_id>/preview/",
+        AttachmentPreviewView.as_view(),
+        name="document-attachment-preview",
+    ),
+    path(
+        "documents/<int:document_id>/attachments/<int:attachment_id>/preview/pages/<int:page>/image/",
+        AttachmentPreviewImageView.as_view(),
+        name="document-attachment-preview-image",
+    ),
+    path(
+        "documents/<int:document_id>/attachments/<int:attachment_id>/preview/pages/<int:page>/text/",
+        AttachmentPreviewTextView.as_view(),
+        name="document-attachment-preview-text",
     ),
     path("documents/<int:document_id>/pages/", DocumentPagesView.as_view(), name="document-pages"),
     path(

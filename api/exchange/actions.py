@@ -11,15 +11,18 @@ commit (api/exchange/tasks.py), which is safe to run twice.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.accounts.roles import organisation_of
 from api.audit.recorder import record, record_denied
+from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, Forbidden, message_for
 from api.common.i18n import t
 from api.documents.models import (
@@ -168,7 +171,10 @@ def dispatch_document(
     a clerk or unit admin of the document's unit, recorded); 422
     ``document_not_outgoing``; the recipient codes of ``clean_recipients``; 409
     ``document_not_sealed``; 409 ``document_not_final`` (draft, returned or
-    withdrawn since it was sealed); 409 ``already_dispatched``."""
+    withdrawn since it was sealed); 409 ``already_dispatched``.
+
+    When the document's flow is at its distribute step held by ``actor``, this is
+    ``distribute_task``: the dispatch completes the step (docs/exchange.md#the-distribute-step)."""
     document = document_or_404(actor, document_id)
     if not selectors.may_send_for(actor, document.unit):
         record_denied(
@@ -177,10 +183,27 @@ def dispatch_document(
         raise Forbidden()
     if document.direction != Direction.OUTGOING:
         raise ApiError("document_not_outgoing", status_code=422)
+    task_id = open_distribute_task_id(document, actor)
+    if task_id is not None:
+        # The flow is at its distribute step (分发), held by this clerk: the dispatch
+        # completes the step, in one transaction (distribute_task).
+        _task, dispatch = distribute_task(
+            task_id, actor, to_units=to_units, cc_units=cc_units, group_ids=group_ids
+        )
+        return dispatch
     recipients = clean_recipients(document, to_units, cc_units, group_ids or [])
+    with transaction.atomic():
+        return create_dispatch(document.pk, actor, recipients)
+
+
+def create_dispatch(document_id: int, actor: User, recipients: Recipients) -> Dispatch:
+    """The Dispatch, one Receipt per unit and ``exchange.dispatched``, under a lock of
+    the document row (inside the caller's transaction); the fan-out is enqueued on
+    commit. 409 ``document_not_sealed`` / ``document_not_final`` /
+    ``already_dispatched``."""
     try:
         with transaction.atomic():
-            locked = Document.objects.select_for_update().get(pk=document.pk)
+            locked = Document.objects.select_for_update(no_key=True).get(pk=document_id)
             rendering = sealed_rendering(locked)
             if rendering is None:
                 raise Conflict("document_not_sealed")
@@ -227,12 +250,135 @@ def dispatch_document(
     return dispatch
 
 
-def _fan_out_after_commit(dispatch_id: int) -> None:
-    """``robust``: a broker outage must not turn the committed dispatch into an error;
-    the task is idempotent and ``requeue_unsent`` picks up what was never fanned out."""
-    from api.exchange.tasks import fan_out_dispatch
+# --- the distribute step (分发) of the outgoing flow -----------------------------------------
 
-    transaction.on_commit(lambda: fan_out_dispatch.delay(dispatch_id), robust=True)
+RECIPIENT_SEPARATORS = re.compile(r"[，,、；;\s]+")
+
+
+@dataclass
+class DefaultRecipients:
+    """Who the distribute step offers: the units named at submit
+    (``participants.recipients``), else the document's 主送/抄送 lines matched to
+    exchange units by name or short name; ``unmatched`` are names found no unit."""
+
+    to_units: list[Unit] = field(default_factory=list)
+    cc_units: list[Unit] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def _names(text: str) -> list[str]:
+    names = [part.strip().strip("：:。.") for part in RECIPIENT_SEPARATORS.split(text or "")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def default_recipients(document: Document, participants: dict[str, Any]) -> DefaultRecipients:
+    own = {document.unit_id, organisation_of(document.unit).pk}
+    usable = Unit.objects.filter(is_active=True, exchange_enabled=True).exclude(pk__in=own)
+    chosen = [i for i in participants.get("recipients") or [] if isinstance(i, int)]
+    if chosen:
+        found = {u.pk: u for u in usable.filter(pk__in=chosen)}
+        return DefaultRecipients(to_units=[found[i] for i in chosen if i in found])
+    to_names, cc_names = _names(document.main_recipients), _names(document.cc)
+    wanted = to_names + cc_names
+    by_name: dict[str, Unit] = {}
+    for unit in usable.filter(Q(name__in=wanted) | Q(short_name__in=wanted)).order_by("path"):
+        by_name.setdefault(unit.name, unit)
+        if unit.short_name:
+            by_name.setdefault(unit.short_name, unit)
+    result = DefaultRecipients()
+    seen: set[int] = set()
+    for names, target in ((to_names, result.to_units), (cc_names, result.cc_units)):
+        for name in names:
+            match = by_name.get(name)
+            if match is None:
+                result.unmatched.append(name)
+            elif match.pk not in seen:
+                seen.add(match.pk)
+                target.append(match)
+    return result
+
+
+def open_distribute_task_id(document: Document, actor: User) -> int | None:
+    """The open distribute task of the document's running flow that ``actor`` holds."""
+    from api.workflow.models import InstanceState, StepKind, Task, TaskState
+
+    return (
+        Task.objects.filter(
+            document=document,
+            step_kind=StepKind.DISTRIBUTE,
+            state=TaskState.OPEN,
+            assignee=actor,
+            instance__state=InstanceState.RUNNING,
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def distribute_task(
+    task_id: int,
+    actor: User,
+    *,
+    to_units: list[int] | None = None,
+    cc_units: list[int] | None = None,
+    group_ids: list[int] | None = None,
+) -> tuple[Any, Dispatch]:
+    """The distribute step (分发) completed by the dispatch itself: in one transaction
+    (the workflow's ``distribute_step``: instance and task locked first, then the
+    document row) the Dispatch and its receipts are written and the task closes with
+    "已分发", its ``detail`` naming the dispatch — or neither happens. No recipients
+    given: the step's defaults (``default_recipients``). A document already
+    dispatched (through ``POST documents/{id}/dispatch/`` by another clerk) completes
+    the step with that dispatch. Refusals: 404 (not the actor's task); 422
+    ``not_distribute_step``; 409 ``task_not_open``; 403 ``permission_denied`` (not a
+    clerk of the unit, recorded); the refusals of ``dispatch_document``."""
+    from api.workflow import actions as workflow
+
+    sent: list[Dispatch] = []
+
+    def send(task: Any, instance: Any) -> dict[str, Any]:
+        document = Document.objects.select_related("unit").get(pk=instance.document_id)
+        if not selectors.may_send_for(actor, document.unit):
+            raise Forbidden()
+        if document.direction != Direction.OUTGOING:
+            raise ApiError("document_not_outgoing", status_code=422)
+        existing = Dispatch.objects.filter(document=document).first()
+        if existing is not None:
+            sent.append(existing)
+            return {"dispatch_id": existing.pk, "dispatched_before": True}
+        to_ids, cc_ids, groups = list(to_units or []), list(cc_units or []), list(group_ids or [])
+        if not (to_ids or cc_ids or groups):
+            defaults = default_recipients(document, instance.participants or {})
+            to_ids = [u.pk for u in defaults.to_units]
+            cc_ids = [u.pk for u in defaults.cc_units]
+        recipients = clean_recipients(document, to_ids, cc_ids, groups)
+        dispatch = create_dispatch(document.pk, actor, recipients)
+        sent.append(dispatch)
+        return {
+            "dispatch_id": dispatch.pk,
+            "recipient_units": [i for i, r in recipients.roles.items() if r == ReceiptRole.TO],
+            "cc_units": [i for i, r in recipients.roles.items() if r == ReceiptRole.CC],
+        }
+
+    try:
+        task = workflow.distribute_step(task_id, actor, send)
+    except Forbidden:
+        record_denied(
+            "exchange.dispatch",
+            actor=actor,
+            object_type="workflow.task",
+            object_id=task_id,
+            detail={"reason": "not_clerk"},
+        )
+        raise
+    return task, sent[-1]
+
+
+def _fan_out_after_commit(dispatch_id: int) -> None:
+    """A broker outage is logged, never turned into an error of the committed dispatch
+    (api/common/enqueue.py); the task is idempotent and ``requeue_unsent`` picks up what
+    was never fanned out."""
+    enqueue_after_commit("api.exchange.tasks.fan_out_dispatch", dispatch_id)
 
 
 # --- notifications ----------------------------------------------------------------------
@@ -277,7 +423,7 @@ def notify_receipt(receipt_id: int, clerks: list[User]) -> bool:
     key ``exchange:{receipt id}`` makes a repeat a no-op. True when it notified."""
     with transaction.atomic():
         receipt = (
-            Receipt.objects.select_for_update(of=("self",))
+            Receipt.objects.select_for_update(of=("self",), no_key=True)
             .select_related("dispatch__document", "dispatch__sender_unit")
             .filter(pk=receipt_id)
             .first()
@@ -325,7 +471,7 @@ def _require_pending(receipt: Receipt) -> None:
 
 def _lock_receipt(receipt_id: int) -> Receipt:
     return (
-        Receipt.objects.select_for_update(of=("self",))
+        Receipt.objects.select_for_update(of=("self",), no_key=True)
         .select_related("dispatch__document", "dispatch__rendering", "dispatch__sender_unit")
         .get(pk=receipt_id)
     )
@@ -445,26 +591,27 @@ def _register_incoming(receipt: Receipt, actor: User, now: Any) -> Document:
         snapshot=incoming.snapshot([]),
     )
     sealed = receipt.dispatch.rendering
-    RenderedPdf.objects.create(
-        document=incoming,
-        version=1,
-        document_version=1,
-        sha256=sealed.sha256,
-        path=sealed.path,
-        size=sealed.size,
-        meta={
-            **sealed.meta,
-            "kind": "received",
-            "sealed": True,
-            "received_from": {
-                "document_id": original.pk,
-                "rendering_version": sealed.version,
-                "receipt_id": receipt.pk,
-                "doc_number": original.doc_number,
+    if sealed is not None:  # a reply (答复) has none: its text is the body
+        RenderedPdf.objects.create(
+            document=incoming,
+            version=1,
+            document_version=1,
+            sha256=sealed.sha256,
+            path=sealed.path,
+            size=sealed.size,
+            meta={
+                **sealed.meta,
+                "kind": "received",
+                "sealed": True,
+                "received_from": {
+                    "document_id": original.pk,
+                    "rendering_version": sealed.version,
+                    "receipt_id": receipt.pk,
+                    "doc_number": original.doc_number,
+                },
             },
-        },
-        created_at=now,
-    )
+            created_at=now,
+        )
     record(
         "document.created",
         actor=actor,
@@ -586,6 +733,150 @@ def return_receipt(receipt_id: int, actor: User, reason: str) -> Receipt:
             detail={"receipt_id": receipt.pk, "document_id": document.pk, "reason": reason},
         )
     return selectors.receipts_with_refs().get(pk=receipt.pk)
+
+
+# --- results of the incoming flow, back to the sender (初审 退回, 答复) -------------------
+
+
+def _incoming_receipt(document_id: int) -> Receipt | None:
+    """The receipt whose sign-for registered ``document_id``, locked (rows 5 of the
+    lock order: after the workflow's instance and tasks)."""
+    return (
+        Receipt.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("unit", "dispatch__document", "dispatch__by", "dispatch__sender_unit")
+        .filter(incoming_document_id=document_id)
+        .first()
+    )
+
+
+def flow_returned_to_sender(task: Any, actor: User, reason: str, now: Any) -> dict[str, Any]:
+    """The receiving unit's incoming flow returned the document to its sender (e.g. at
+    初审): the sender's receipt becomes ``returned`` with the reason and the step, and
+    the dispatching clerk is notified. Runs inside the workflow's return (its
+    transaction). Nothing to do for a document that did not come through the exchange
+    or whose receipt is no longer signed for. Returns what the task's detail keeps."""
+    receipt = _incoming_receipt(task.document_id)
+    if receipt is None or receipt.state != ReceiptState.SIGNED_FOR:
+        return {}
+    receipt.state = ReceiptState.RETURNED
+    receipt.returned_at, receipt.returned_by, receipt.return_reason = (
+        now,
+        actor,
+        reason[:MAX_REASON],
+    )
+    receipt.returned_at_step = task.step_kind
+    receipt.save(
+        update_fields=["state", "returned_at", "returned_by", "return_reason", "returned_at_step"]
+    )
+    unit = receipt.unit
+    document = receipt.dispatch.document
+    _notify(
+        receipt.dispatch.by,
+        receipt,
+        document,
+        f"公文交换：{unit.short_name or unit.name}{task.step_name}退回：{reason[:60]}",
+        f"exchange_returned:{receipt.pk}",
+    )
+    record(
+        "exchange.returned",
+        actor=actor,
+        obj=receipt,
+        unit_id=receipt.unit_id,
+        detail={
+            "receipt_id": receipt.pk,
+            "document_id": document.pk,
+            "reason": reason[:MAX_REASON],
+            "step": task.step_kind,
+            "incoming_document_id": task.document_id,
+        },
+    )
+    return {"receipt_id": receipt.pk}
+
+
+def send_reply(task: Any, actor: User, text: str, now: Any) -> dict[str, Any]:
+    """答复: the receiving unit's reply goes back through the exchange — a reply
+    document (函) of the receiving unit, dispatched to the sending unit alone, its
+    receipt linked to the original one (``reply_receipt`` / ``in_reply_to``) and
+    waiting in the sender's inbox; the original receipt keeps the text. Runs inside the
+    workflow's approval of the 答复 task. Once per receipt: a repeat answers the same
+    reply. Nothing to do for a document that did not come through the exchange."""
+    receipt = _incoming_receipt(task.document_id)
+    if receipt is None:
+        return {}
+    if receipt.reply_receipt_id is not None:
+        return {"reply_receipt_id": receipt.reply_receipt_id}
+    original = receipt.dispatch.document
+    sender_unit = receipt.dispatch.sender_unit
+    title = f"关于《{original.title}》的答复"
+    max_title = Document._meta.get_field("title").max_length or 200
+    reply_document = Document.objects.create(
+        direction=Direction.OUTGOING,
+        unit_id=receipt.unit_id,
+        drafter=actor,
+        status=DocumentStatus.COMPLETED,
+        version=1,
+        title=title[:max_title],
+        doc_type="letter",
+        urgency=original.urgency,
+        body=[{"level": 0, "text": text}],
+        main_recipients=sender_unit.name,
+        created_at=now,
+        updated_at=now,
+    )
+    DocumentVersion.objects.create(
+        document=reply_document,
+        version=1,
+        edited_by=actor,
+        edited_at=now,
+        changed_fields=["created", "reply"],
+        snapshot=reply_document.snapshot([]),
+    )
+    record(
+        "document.created",
+        actor=actor,
+        obj=reply_document,
+        detail={
+            "direction": reply_document.direction,
+            "doc_type": reply_document.doc_type,
+            "version": 1,
+            "reply_to_receipt": receipt.pk,
+        },
+    )
+    dispatch = Dispatch.objects.create(
+        document=reply_document,
+        sender_unit_id=receipt.unit_id,
+        by=actor,
+        created_at=now,
+        rendering=None,
+    )
+    reply = Receipt.objects.create(
+        dispatch=dispatch, unit=sender_unit, role=ReceiptRole.TO, sent_at=now
+    )
+    receipt.replied_at, receipt.reply_text, receipt.reply_receipt = now, text, reply
+    receipt.save(update_fields=["replied_at", "reply_text", "reply_receipt"])
+    unit = receipt.unit
+    _notify(
+        receipt.dispatch.by,
+        receipt,
+        original,
+        f"公文交换：{unit.short_name or unit.name}答复：{text[:60]}",
+        f"exchange_replied:{receipt.pk}",
+    )
+    record(
+        "exchange.replied",
+        actor=actor,
+        obj=receipt,
+        unit_id=receipt.unit_id,
+        detail={
+            "receipt_id": receipt.pk,
+            "document_id": original.pk,
+            "reply_receipt_id": reply.pk,
+            "reply_dispatch_id": dispatch.pk,
+            "reply_document_id": reply_document.pk,
+        },
+    )
+    _fan_out_after_commit(dispatch.pk)
+    return {"reply_receipt_id": reply.pk, "reply_document_id": reply_document.pk}
 
 
 # --- the sender side ----------------------------------------------------------------------

@@ -7,3 +7,8 @@ class ExchangeConfig(AppConfig):
     name = "api.exchange"
     label = "exchange"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from api.exchange import receivers
+
+        receivers.connect()

@@ -3,7 +3,7 @@
 ``seed_exchange_groups()`` is called at the end of ``manage.py seed_demo``: it creates
 the groups that do not exist yet (matched by name) with their units. A group that
 exists is left alone, so a city IT admin's later edits survive a second seeding.
-The ten units of the two groups each have a clerk (api/accounts/demo_city.py).
+The ten units of the two groups each have a clerk (api/demo/city.py).
 """
 
 from __future__ import annotations

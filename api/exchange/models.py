@@ -51,9 +51,11 @@ class Dispatch(models.Model):
         max_length=10, choices=DispatchState.choices, default=DispatchState.SENDING
     )
     fanned_out_at = models.DateTimeField(null=True, blank=True)
-    # The sealed rendering that was sent (its file is what every recipient gets).
+    # The sealed rendering that was sent (its file is what every recipient gets);
+    # empty only for a reply (答复) sent back by the incoming flow, whose text is on
+    # the original receipt (``reply_text``).
     rendering = models.ForeignKey(
-        "documents.RenderedPdf", on_delete=models.PROTECT, related_name="+"
+        "documents.RenderedPdf", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     group_ids = models.JSONField(
         default=list, blank=True, help_text="groups chosen, for the record"
@@ -91,9 +93,19 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     return_reason = models.CharField(max_length=500, blank=True, default="")
+    # The incoming flow's step that returned it after sign-for (e.g.
+    # ``preliminary_review`` 初审); empty for a 退文 from the inbox.
+    returned_at_step = models.CharField(max_length=20, blank=True, default="")
     recalled_at = models.DateTimeField(null=True, blank=True)
     recalled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The reply (答复) of the receiving unit's incoming flow: the text, when, and the
+    # receipt that carried it back to the sending unit's inbox (its ``in_reply_to``).
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reply_text = models.TextField(blank=True, default="")
+    reply_receipt = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="in_reply_to"
     )
     # Set on sign-for: the incoming document (收文) created in the recipient unit and
     # the incoming workflow instance started for it (None when no flow was started).

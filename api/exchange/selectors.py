@@ -54,6 +54,8 @@ def receipts_with_refs() -> QuerySet[Receipt]:
         "signed_for_by",
         "returned_by",
         "recalled_by",
+        "reply_receipt__dispatch",
+        "in_reply_to__dispatch",
     ).defer("dispatch__document__body")
 
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from api.common.serializers import StrictSerializer
 from api.exchange.models import Dispatch, ExchangeGroup, Receipt, ReceiptState
+from api.workflow.task_results import TaskResultSerializer
 
 MAX_IDS = 5000
 
@@ -23,8 +24,11 @@ def _iso(value: Any) -> str | None:
     return None if value is None else timezone.localtime(value).isoformat()
 
 
-def _unit(unit: Any) -> dict[str, Any]:
+def unit_ref(unit: Any) -> dict[str, Any]:
     return {"id": unit.pk, "name": unit.name, "short_name": unit.short_name}
+
+
+_unit = unit_ref
 
 
 def _person(user: Any) -> dict[str, Any] | None:
@@ -59,6 +63,36 @@ def receipt_item(receipt: Receipt) -> dict[str, Any]:
         "recalled_at": _iso(receipt.recalled_at),
         "recalled_by": _person(receipt.recalled_by),
         "incoming_document_id": receipt.incoming_document_id,
+        "returned_at_step": receipt.returned_at_step,
+        "reply": _reply(receipt),
+        "in_reply_to": _in_reply_to(receipt),
+    }
+
+
+def _reply(receipt: Receipt) -> dict[str, Any] | None:
+    """The receiving unit's 答复 to this receipt (the sender's per-recipient status)."""
+    reply = receipt.reply_receipt
+    if reply is None:
+        return None
+    return {
+        "receipt_id": reply.pk,
+        "document_id": reply.dispatch.document_id,
+        "text": receipt.reply_text,
+        "replied_at": _iso(receipt.replied_at),
+    }
+
+
+def _in_reply_to(receipt: Receipt) -> dict[str, Any] | None:
+    """On a reply's receipt (in the original sender's inbox): the receipt it answers."""
+    try:
+        original = receipt.in_reply_to
+    except Receipt.DoesNotExist:
+        return None
+    return {
+        "receipt_id": original.pk,
+        "document_id": original.dispatch.document_id,
+        "text": original.reply_text,
+        "replied_at": _iso(original.replied_at),
     }
 
 
@@ -78,7 +112,7 @@ def dispatch_summary(dispatch: Dispatch) -> dict[str, Any]:
         "state": dispatch.state,
         "fanned_out_at": _iso(dispatch.fanned_out_at),
         "group_ids": dispatch.group_ids,
-        "rendering_sha256": dispatch.rendering.sha256,
+        "rendering_sha256": dispatch.rendering.sha256 if dispatch.rendering else None,
         "counts": counts,
     }
 
@@ -110,6 +144,13 @@ class ReceiptDocumentSerializer(serializers.Serializer):
     urgency = serializers.CharField()
 
 
+class ReceiptReplySerializer(serializers.Serializer):
+    receipt_id = serializers.IntegerField()
+    document_id = serializers.IntegerField()
+    text = serializers.CharField()
+    replied_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReceiptSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     dispatch_id = serializers.IntegerField()
@@ -130,6 +171,18 @@ class ReceiptSerializer(serializers.Serializer):
     recalled_by = ExchangePersonRefSerializer(allow_null=True)
     incoming_document_id = serializers.IntegerField(
         allow_null=True, help_text="the 收文 created in the receiving unit on sign-for"
+    )
+    returned_at_step = serializers.CharField(
+        help_text="the receiving unit's flow step that returned it after sign-for "
+        "(e.g. preliminary_review 初审); empty for a 退文 from the inbox"
+    )
+    reply = ReceiptReplySerializer(
+        allow_null=True, help_text="the receiving unit's 答复, sent back through the exchange"
+    )
+    in_reply_to = ReceiptReplySerializer(
+        allow_null=True,
+        help_text="on a reply's receipt: the original receipt it answers (receipt_id, "
+        "document_id = the original document, text = the reply)",
     )
 
 
@@ -157,7 +210,9 @@ class DispatchSerializer(serializers.Serializer):
     state = serializers.CharField(help_text="sending | sent (once every recipient was notified)")
     fanned_out_at = serializers.DateTimeField(allow_null=True)
     group_ids = serializers.ListField(child=serializers.IntegerField())
-    rendering_sha256 = serializers.CharField(help_text="SHA-256 of the sealed PDF sent")
+    rendering_sha256 = serializers.CharField(
+        allow_null=True, help_text="SHA-256 of the sealed PDF sent (null for a 答复 reply)"
+    )
     counts = DispatchCountsSerializer()
 
 
@@ -182,6 +237,12 @@ class FlowSerializer(serializers.Serializer):
             required=False, help_text="per participant key, when participants_missing"
         )
         return fields
+
+
+class DistributeResultSerializer(TaskResultSerializer):
+    """The distribute task after the dispatch completed it, with the dispatch."""
+
+    dispatch = DispatchSerializer()
 
 
 class SignResultSerializer(ReceiptSerializer):
@@ -217,6 +278,20 @@ class DispatchRequestSerializer(StrictSerializer):
     to_units = _ids("主送 unit ids")
     cc_units = _ids("抄送 unit ids")
     groups = _ids("exchange group ids; their units are added as 主送 unless listed explicitly")
+
+
+class DistributeRequestSerializer(StrictSerializer):
+    to_units = _ids("主送 unit ids; with no recipient at all, the step's defaults")
+    cc_units = _ids("抄送 unit ids")
+    groups = _ids("exchange group ids; their units are added as 主送 unless listed explicitly")
+
+
+class DistributeDefaultsSerializer(serializers.Serializer):
+    to_units = ExchangeUnitRefSerializer(many=True)
+    cc_units = ExchangeUnitRefSerializer(many=True)
+    unmatched = serializers.ListField(
+        child=serializers.CharField(), help_text="names in 主送/抄送 that match no exchange unit"
+    )
 
 
 class SignRequestSerializer(StrictSerializer):

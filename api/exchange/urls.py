@@ -10,6 +10,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.DocumentDispatchView.as_view(),
         name="document-dispatch",
     ),
+    path(
+        "tasks/<int:pk>/distribute/",
+        views.TaskDistributeView.as_view(),
+        name="task-distribute",
+    ),
     path("exchange/inbox/", views.InboxView.as_view(), name="exchange-inbox"),
     path("exchange/groups/", views.GroupListView.as_view(), name="exchange-groups"),
     path("exchange/groups/<int:pk>/", views.GroupDetailView.as_view(), name="exchange-group"),

@@ -10,7 +10,7 @@ a document the caller may not see is a 404 (recorded); every POST accepts
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.models import User
 from api.audit.recorder import record_denied
+from api.common.auth import current_user
 from api.common.errors import ApiError, Forbidden, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
@@ -44,6 +44,9 @@ from api.exchange.serializers import (
     DispatchRequestSerializer,
     DispatchSerializer,
     DispatchStatusSerializer,
+    DistributeDefaultsSerializer,
+    DistributeRequestSerializer,
+    DistributeResultSerializer,
     EmptyRequestSerializer,
     GroupCreateSerializer,
     GroupPageSerializer,
@@ -57,7 +60,9 @@ from api.exchange.serializers import (
     dispatch_summary,
     group_item,
     receipt_item,
+    unit_ref,
 )
+from api.workflow.task_results import same_or_reload, task_result
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +81,6 @@ PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str),
     OpenApiParameter("page_size", int, description="1–200, default 50"),
 ]
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
@@ -129,7 +130,7 @@ class DocumentDispatchView(APIView):
         responses={200: DispatchStatusSerializer, **errors(ERR_400, ERR_404)},
     )
     def get(self, request: Request, document_id: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         document = document_or_404(user, _path_id(document_id))
         dispatch = (
             Dispatch.objects.select_related("sender_unit", "by", "rendering")
@@ -195,15 +196,92 @@ class DocumentDispatchView(APIView):
         data = _validated(DispatchRequestSerializer, request)
         dispatch = actions.dispatch_document(
             _path_id(document_id),
-            _user(request),
+            current_user(request),
             to_units=data["to_units"],
             cc_units=data["cc_units"],
             group_ids=data["groups"],
         )
-        dispatch = Dispatch.objects.select_related("sender_unit", "by", "rendering").get(
-            pk=dispatch.pk
+        return Response(_dispatch_answer(dispatch.pk), status=status.HTTP_202_ACCEPTED)
+
+
+def _dispatch_answer(dispatch_id: int) -> dict[str, Any]:
+    dispatch = Dispatch.objects.select_related("sender_unit", "by", "rendering").get(pk=dispatch_id)
+    return dispatch_summary(dispatch)
+
+
+class TaskDistributeView(APIView):
+    """The distribute step (分发) of the outgoing flow, completed by the dispatch.
+    Docs: docs/exchange.md#the-distribute-step."""
+
+    @extend_schema(
+        tags=["tasks"],
+        operation_id="tasks_distribute_defaults",
+        summary="The recipients a distribute (分发) task offers by default",
+        description=(
+            "For the holder of the task: the units named at submit "
+            "(`participants.recipients`), else the document's 主送/抄送 matched to "
+            "exchange units by name or short name; `unmatched` lists names that match "
+            "none. Another person's task: 404."
+        ),
+        responses={200: DistributeDefaultsSerializer, **errors(ERR_404, ERR_422)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        from api.workflow.selectors import task_or_404
+
+        user = current_user(request)
+        task = task_or_404(user, _path_id(pk))
+        if task.step_kind != "distribute":
+            raise ApiError("not_distribute_step", status_code=422)
+        defaults = actions.default_recipients(task.document, task.instance.participants or {})
+        return Response(
+            {
+                "to_units": [unit_ref(u) for u in defaults.to_units],
+                "cc_units": [unit_ref(u) for u in defaults.cc_units],
+                "unmatched": defaults.unmatched,
+            }
         )
-        return Response(dispatch_summary(dispatch), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        tags=["tasks"],
+        operation_id="tasks_distribute",
+        summary="Distribute (分发): dispatch the document through the exchange; the step completes",
+        description=(
+            "By the holder of an open distribute task who is a clerk or unit admin of the "
+            "document's unit. The dispatch (one receipt per unit) and the closed task "
+            "(opinion 已分发, `detail.dispatch_id`) commit together; the receiving clerks are "
+            "notified by the worker. No recipient given: the step's defaults (GET). A "
+            "document already dispatched completes the step with that dispatch. "
+            "`POST /tasks/{id}/approve/` on a distribute task is refused with 409 "
+            "dispatch_required. Codes: 404, 403 permission_denied, 422 not_distribute_step, "
+            "409 task_not_open / document_not_sealed / document_not_final, 400 as for "
+            "`POST /documents/{id}/dispatch/`."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=DistributeRequestSerializer,
+        responses={
+            200: DistributeResultSerializer,
+            **errors(
+                ERR_400,
+                ERR_403,
+                ERR_404,
+                {409: error_response("task_not_open / document_not_sealed / document_not_final")},
+                {422: error_response("not_distribute_step / document_not_outgoing")},
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = _validated(DistributeRequestSerializer, request)
+        user = current_user(request)
+        task, dispatch = actions.distribute_task(
+            _path_id(pk),
+            user,
+            to_units=data["to_units"],
+            cc_units=data["cc_units"],
+            group_ids=data["groups"],
+        )
+        answer = task_result(same_or_reload(task, pk, user), user)
+        return Response({**answer, "dispatch": _dispatch_answer(dispatch.pk)})
 
 
 class InboxView(APIView):
@@ -223,7 +301,7 @@ class InboxView(APIView):
         responses={200: ReceiptPageSerializer, **errors(ERR_400, ERR_403, ERR_404)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         if not selectors.receiving_unit_ids(user):
             record_denied("exchange.inbox", actor=user, detail={"reason": "not_clerk"})
             raise Forbidden()
@@ -241,7 +319,7 @@ class ReceiptDetailView(APIView):
         responses={200: ReceiptSerializer, **errors(ERR_404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        receipt, _side = actions.open_receipt(_path_id(pk), _user(request))
+        receipt, _side = actions.open_receipt(_path_id(pk), current_user(request))
         return Response(receipt_item(receipt))
 
 
@@ -274,8 +352,10 @@ class ReceiptPdfView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        receipt, _side = actions.open_receipt(_path_id(pk), _user(request))
+        receipt, _side = actions.open_receipt(_path_id(pk), current_user(request))
         rendering = receipt.dispatch.rendering
+        if rendering is None:  # a reply (答复): its text is in the receipt, no PDF
+            raise NotFound()
         try:
             handle = pdf_path(rendering).open("rb")
         except FileNotFoundError:
@@ -321,7 +401,7 @@ class SignView(APIView):
         data = _validated(SignRequestSerializer, request)
         result = actions.sign_for(
             _path_id(pk),
-            _user(request),
+            current_user(request),
             template_id=data.get("template_id"),
             participants=data.get("participants") or {},
         )
@@ -345,7 +425,9 @@ class ReturnView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(ReturnRequestSerializer, request)
-        receipt = actions.return_receipt(_path_id(pk), _user(request), data.get("reason", ""))
+        receipt = actions.return_receipt(
+            _path_id(pk), current_user(request), data.get("reason", "")
+        )
         return Response(receipt_item(receipt))
 
 
@@ -363,7 +445,7 @@ class RecallView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         _validated(EmptyRequestSerializer, request)
-        return Response(receipt_item(actions.recall(_path_id(pk), _user(request))))
+        return Response(receipt_item(actions.recall(_path_id(pk), current_user(request))))
 
 
 class GroupPagination(CursorPagination):
@@ -396,7 +478,7 @@ class GroupListView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         data = _validated(GroupCreateSerializer, request)
-        group = actions.create_group(_user(request), data["name"], data["unit_ids"])
+        group = actions.create_group(current_user(request), data["name"], data["unit_ids"])
         group = selectors.groups().get(pk=group.pk)
         return Response(group_item(group), status=status.HTTP_201_CREATED)
 
@@ -424,7 +506,7 @@ class GroupDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = _validated(GroupUpdateSerializer, request)
         group = actions.update_group(
-            _user(request), _path_id(pk), data.get("name"), data.get("unit_ids")
+            current_user(request), _path_id(pk), data.get("name"), data.get("unit_ids")
         )
         return Response(group_item(selectors.groups().get(pk=group.pk)))
 
@@ -435,5 +517,5 @@ class GroupDetailView(APIView):
         responses={204: None, **errors(ERR_403, ERR_404)},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        actions.delete_group(_user(request), _path_id(pk))
+        actions.delete_group(current_user(request), _path_id(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from api.common.enqueue import enqueue_after_commit
 from api.notify.models import (
     Channel,
     Delivery,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from api.accounts.models import User
     from api.documents.models import Document
     from api.workflow.models import Task
+
+ENQUEUE_CHUNK = 100  # delivery rows per deliver task
 
 URGENCY_ORDER = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.VERY_URGENT: 3}
 
@@ -61,6 +64,14 @@ def preference_of(user: User) -> NotificationPreference:
 
 def sms_due(urgency: str, created_at: datetime) -> datetime | None:
     minutes = settings.GOVDESK_NOTIFY_SMS_AFTER_MINUTES.get(urgency, 0)
+    return created_at + timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def xmpp_due(urgency: str, created_at: datetime) -> datetime | None:
+    """The per-person IM rung, when an XMPP service account is configured."""
+    if not (settings.GOVDESK_NOTIFY_XMPP_JID and settings.GOVDESK_NOTIFY_XMPP_PASSWORD):
+        return None
+    minutes = settings.GOVDESK_NOTIFY_XMPP_AFTER_MINUTES.get(urgency, 0)
     return created_at + timedelta(minutes=minutes) if minutes > 0 else None
 
 
@@ -99,13 +110,16 @@ def _wants(device: Device, urgency: str) -> bool:
 
 
 def enqueue_deliveries(ids: list[int]) -> None:
-    """Hand delivery rows to the worker after the current transaction commits.
-    If the broker is down the rows stay pending and the beat sweep sends them."""
-    if not ids:
-        return
-    from api.notify.tasks import enqueue
+    """Hand delivery rows to the worker after the current transaction commits, in
+    chunks of ``ENQUEUE_CHUNK``. If the broker is down the rows stay pending and the
+    beat sweep sends them (api/common/enqueue.py logs the failure)."""
+    for chunk in delivery_chunks(ids):
+        enqueue_after_commit("api.notify.tasks.deliver", chunk)
 
-    transaction.on_commit(lambda: enqueue(ids))
+
+def delivery_chunks(ids: list[int]) -> list[list[int]]:
+    """``ids`` in chunks of at most ``ENQUEUE_CHUNK`` (one ``deliver`` task each)."""
+    return [ids[start : start + ENQUEUE_CHUNK] for start in range(0, len(ids), ENQUEUE_CHUNK)]
 
 
 def notify(
@@ -119,12 +133,15 @@ def notify(
     urgency: str = "normal",
     dedup_key: str,
     now: datetime | None = None,
+    sms: bool = True,
 ) -> Notification | None:
     """Write one notification for ``recipient`` and queue its push deliveries.
 
     Returns None (and writes nothing) when ``(recipient, dedup_key)`` already exists.
+    ``sms=False``: this one never climbs to SMS (an urge past the one SMS its person
+    and item get per window, api/notify/urge_caps.py); in-app, push and IM still go.
     Must run inside the causing action's transaction (it opens one if there is none)."""
-    item = Pending(recipient, kind, title, body, task, document, urgency, dedup_key)
+    item = Pending(recipient, kind, title, body, task, document, urgency, dedup_key, sms)
     created = notify_many([item], now=now)
     return created[0] if created else None
 
@@ -141,6 +158,7 @@ class Pending:
     document: Document | None = None
     urgency: str = "normal"
     dedup_key: str = ""
+    sms: bool = True  # False: the SMS rung never fires (urge caps)
 
 
 def notify_many(
@@ -228,6 +246,9 @@ def notify_many(
     return fresh
 
 
+SMS_CAPPED_NOTE = "sms_urge_capped"  # the urge cap: one SMS per person and item per window
+
+
 def _build(item: Pending, now: datetime) -> Notification:
     task = item.task
     return Notification(
@@ -240,7 +261,9 @@ def _build(item: Pending, now: datetime) -> Notification:
         urgency=item.urgency,
         dedup_key=item.dedup_key[:200],
         created_at=now,
-        sms_due_at=sms_due(item.urgency, now),
+        sms_due_at=sms_due(item.urgency, now) if item.sms else None,
+        ladder_note="" if item.sms else SMS_CAPPED_NOTE,
+        xmpp_due_at=xmpp_due(item.urgency, now),
         escalate_due_at=(
             escalate_due(item.urgency, now, task.due_at)
             if task is not None and item.kind == Kind.TASK_OPENED

@@ -146,6 +146,8 @@ def message_for(delivery: Delivery) -> Message:
         }
     elif delivery.channel == Channel.SMS:
         recipient, data = delivery.address, _sms_data(delivery)
+    elif delivery.channel == Channel.XMPP:
+        recipient, data = delivery.address, {}  # the person's JID
     else:
         recipient = settings.GOVDESK_NOTIFY_IM_WEBHOOK_URL
         data = {}
@@ -253,7 +255,7 @@ def record_result(
     code = result.error_code or ""
     detail = result.error_detail or ""
     if result.ok:
-        _finish(
+        finished = _finish(
             delivery,
             state=DeliveryState.SENT,
             sent_at=now,
@@ -261,6 +263,11 @@ def record_result(
             error_code="",
             error_detail="",
         )
+        if finished and result.provider_part_ids:
+            # SMPP: one message id per part; their receipts settle receipt_state.
+            from api.notify.receipts import record_parts
+
+            record_parts(delivery.pk, result.provider_part_ids, now)
     elif result.transient:
         _retry_or_fail(delivery, now, code or "transient_error", detail, result.retry_after)
     else:
@@ -279,7 +286,7 @@ def record_result(
 def _precheck(delivery: Delivery) -> str:
     """Why this row must not be sent now ("" = send it)."""
     n = delivery.notification
-    if n.read_at is not None and delivery.channel in (Channel.SMS, Channel.IM):
+    if n.read_at is not None and delivery.channel in (Channel.SMS, Channel.IM, Channel.XMPP):
         return "read_before_send"  # reading stops the ladder
     if delivery.channel in (Channel.FCM, Channel.WEBPUSH):
         device = delivery.device
@@ -306,7 +313,7 @@ def _quiet_until(delivery: Delivery, now: datetime) -> datetime | None:
     """For an SMS that must not go out now (quiet hours): when it may."""
     from api.notify.ladder import quiet_hours_end, sms_may_go_at_night
 
-    if delivery.channel != Channel.SMS:
+    if delivery.channel not in (Channel.SMS, Channel.XMPP):
         return None
     until = quiet_hours_end(now)
     if until is None or sms_may_go_at_night(delivery.notification):

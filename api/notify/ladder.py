@@ -4,6 +4,11 @@ In-app and push happen at once (api/notify/actions.notify). This module runs the
 later rungs from Celery beat (``api.notify.tasks.run_ladder``, every 30 s) and takes
 ``now`` so tests drive it on their own clock:
 
+* **Office IM (XMPP)** when a notification is still unread
+  ``GOVDESK_NOTIFY_XMPP_AFTER_MINUTES`` after it was created (only when an XMPP
+  service account is configured): a direct chat message to the person's JID
+  (``registry.jid_for``). The same rules as SMS: reading stops it, the task no longer
+  open stops it, quiet hours hold it (very urgent ones go at night).
 * **SMS** when a notification is still unread ``GOVDESK_NOTIFY_SMS_AFTER_MINUTES``
   (per urgency) after it was created — unless the user switched SMS off, has no
   usable mobile number, or it is quiet hours (only very urgent ones go out at
@@ -89,6 +94,43 @@ def _settle_sms(notification: Notification, now: datetime, note: str = "") -> bo
             pk=notification.pk, sms_done_at__isnull=True, read_at__isnull=True
         ).update(**fields)
     )
+
+
+def xmpp_rung(now: datetime) -> dict[str, int]:
+    from api.notify import registry
+
+    counts = {"queued": 0, "held": 0, "stopped": 0}
+    due = Notification.objects.filter(
+        read_at__isnull=True, xmpp_done_at__isnull=True, xmpp_due_at__lte=now
+    )
+    if in_quiet_hours(now):
+        # Held in place (they stay due) except very urgent ones.
+        counts["held"] = due.exclude(urgency=Urgency.VERY_URGENT).count()
+        due = due.filter(urgency=Urgency.VERY_URGENT)
+    batch = due.select_related("recipient", "recipient__notification_preference", "task")
+    for notification in batch.order_by("xmpp_due_at", "id")[:BATCH]:
+        stop = ""
+        if not _task_open(notification):
+            stop = "task_no_longer_open"
+        elif not registry.xmpp_configured():
+            stop = "xmpp_not_configured"
+        with transaction.atomic():
+            fields: dict[str, object] = {"xmpp_done_at": now}
+            if stop:
+                fields["ladder_note"] = stop
+            claimed = Notification.objects.filter(
+                pk=notification.pk, xmpp_done_at__isnull=True, read_at__isnull=True
+            ).update(**fields)
+            if not claimed:
+                continue
+            if stop:
+                counts["stopped"] += 1
+                continue
+            queue_delivery(
+                notification, Channel.XMPP, registry.jid_for(notification.recipient.username), now
+            )
+            counts["queued"] += 1
+    return counts
 
 
 def sms_rung(now: datetime) -> dict[str, int]:
@@ -212,4 +254,4 @@ def escalation_rung(now: datetime) -> dict[str, int]:
 def run(now: datetime | None = None) -> dict[str, dict[str, int]]:
     """One pass of every later rung at ``now``."""
     now = now or timezone.now()
-    return {"sms": sms_rung(now), "escalation": escalation_rung(now)}
+    return {"xmpp": xmpp_rung(now), "sms": sms_rung(now), "escalation": escalation_rung(now)}

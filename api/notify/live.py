@@ -1,6 +1,6 @@
 """The live in-app channel: server-sent events of the caller's new notifications.
 
-Docs: docs/notifications.md#live-channel-sse. The view is api/notify/views_live.py.
+Docs: docs/notifications.md#live-channel-sse. The view is api/notify/views/live.py.
 
 How a stream learns that something arrived, in order of preference:
 

@@ -3,7 +3,8 @@ per-user preferences and the health of each delivery channel.
 
 Docs: docs/notifications.md. Rows change only in api/notify/actions.py (notify,
 read marks, device and preference changes), api/notify/delivery.py (the worker's
-claim/lease/finish) and api/notify/ladder.py (the escalation ladder).
+claim/lease/finish), api/notify/ladder.py (the escalation ladder) and
+api/notify/receipts.py (SMS delivery receipts).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class Notification(models.Model):
     )
     escalate_due_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The per-person IM rung (XMPP), before SMS; null due = not configured / never.
+    xmpp_due_at = models.DateTimeField(null=True, blank=True)
+    xmpp_done_at = models.DateTimeField(null=True, blank=True, help_text="IM rung fired/settled")
     ladder_note = models.CharField(max_length=200, blank=True, help_text="why a rung was skipped")
 
     class Meta:
@@ -83,6 +87,11 @@ class Notification(models.Model):
                 fields=["sms_due_at"],
                 condition=Q(read_at__isnull=True, sms_done_at__isnull=True),
                 name="notification_sms_rung_idx",
+            ),
+            models.Index(
+                fields=["xmpp_due_at"],
+                condition=Q(read_at__isnull=True, xmpp_done_at__isnull=True),
+                name="notification_xmpp_rung_idx",
             ),
             models.Index(
                 fields=["escalate_due_at"],
@@ -170,6 +179,7 @@ class Channel(models.TextChoices):
     WEBPUSH = "webpush", "Web Push"
     SMS = "sms", "短信"
     IM = "im", "办公 IM 机器人"
+    XMPP = "xmpp", "办公 IM（个人）"
 
 
 class DeliveryState(models.TextChoices):
@@ -178,6 +188,14 @@ class DeliveryState(models.TextChoices):
     SENT = "sent", "已送达服务商"
     FAILED = "failed", "失败"
     SKIPPED = "skipped", "已跳过"
+
+
+class ReceiptState(models.TextChoices):
+    """What the handset side reported (SMS delivery receipts); blank = none yet."""
+
+    DELIVERED = "delivered", "已送达手机"
+    FAILED = "failed", "未送达"
+    EXPIRED = "expired", "已过期"
 
 
 class Delivery(models.Model):
@@ -208,6 +226,9 @@ class Delivery(models.Model):
     provider_message_id = models.CharField(max_length=200, blank=True)
     error_code = models.CharField(max_length=100, blank=True)
     error_detail = models.CharField(max_length=300, blank=True)
+    # The SMSC's delivery receipts for every part (api/notify/receipts.py).
+    receipt_state = models.CharField(max_length=10, choices=ReceiptState.choices, blank=True)
+    receipt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -244,6 +265,29 @@ class Delivery(models.Model):
         return f"govdesk-delivery-{self.pk}"
 
 
+class SmsPart(models.Model):
+    """One message id an SMS centre gave (one per concatenated part) and its delivery
+    receipt. Written by the worker when the SMSC accepts a part and by the receipt
+    receiver when a receipt arrives, whichever comes first (``message_id`` is unique,
+    so the second one completes the row)."""
+
+    message_id = models.CharField(max_length=65, unique=True)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.CASCADE, related_name="sms_parts"
+    )
+    receipt_state = models.CharField(max_length=10, choices=ReceiptState.choices, blank=True)
+    stat = models.CharField(max_length=10, blank=True, help_text="the receipt's stat: DELIVRD…")
+    error = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    receipt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"sms part {self.message_id} {self.receipt_state or 'waiting'}"
+
+
 class ChannelHealth(models.Model):
     """A channel marked broken by a permanent configuration error (bad credentials,
     rejected template). It stays broken while the configuration is the one that
@@ -257,3 +301,29 @@ class ChannelHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} broken={self.broken_at is not None}"
+
+
+class UrgeWindow(models.Model):
+    """How often one person was urged about one item in the current window, across
+    every urger and both task urges (api/urging) and supervision urges
+    (api/supervision); docs/urging.md#the-cap-per-person-and-item. One row per
+    (person, item), locked (``select_for_update``) by every urge of that pair, so the
+    cap and the one SMS per window hold under concurrency."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # "document:<id>" (a task urge, or a supervised item about a document) or
+    # "supervision:<id>" (a supervised item without a document).
+    item = models.CharField(max_length=64)
+    window_start = models.DateTimeField(help_text="first counted urge of the current window")
+    count = models.PositiveIntegerField(default=0, help_text="urges let through in the window")
+    sms_at = models.DateTimeField(
+        null=True, blank=True, help_text="the last urge that was allowed to climb to SMS"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "item"], name="urge_window_person_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"urge window {self.person_id} {self.item} ×{self.count}"

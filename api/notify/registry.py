@@ -74,6 +74,7 @@ def _config(name: str) -> tuple[Any, ...]:
             s.GOVDESK_NOTIFY_SMS_APP_ID,
             s.GOVDESK_NOTIFY_SMS_REGION,
             s.GOVDESK_NOTIFY_SMS_ENDPOINT,
+            *_smpp_config(),
         )
     if name == ChannelName.IM:
         return (
@@ -81,12 +82,70 @@ def _config(name: str) -> tuple[Any, ...]:
             s.GOVDESK_NOTIFY_IM_FLAVOR,
             s.GOVDESK_NOTIFY_IM_SECRET,
         )
+    if name == ChannelName.XMPP:
+        return (
+            s.GOVDESK_NOTIFY_XMPP_JID,
+            s.GOVDESK_NOTIFY_XMPP_PASSWORD,
+            s.GOVDESK_NOTIFY_XMPP_HOST,
+            s.GOVDESK_NOTIFY_XMPP_PORT,
+            s.GOVDESK_NOTIFY_XMPP_TLS,
+            s.GOVDESK_NOTIFY_XMPP_CA_FILE,
+        )
     if name == ChannelName.WEBPUSH:
         return (
             getattr(s, "GOVDESK_NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", ""),
             getattr(s, "GOVDESK_NOTIFY_WEBPUSH_VAPID_SUBJECT", ""),
         )
     raise ValueError(f"unknown channel {name!r}")
+
+
+def _smpp_config() -> tuple[Any, ...]:
+    s = settings
+    if s.GOVDESK_NOTIFY_SMS_PROVIDER != "smpp":
+        return ()
+    return (
+        s.GOVDESK_NOTIFY_SMPP_HOST,
+        s.GOVDESK_NOTIFY_SMPP_PORT,
+        s.GOVDESK_NOTIFY_SMPP_SYSTEM_ID,
+        s.GOVDESK_NOTIFY_SMPP_PASSWORD,
+        s.GOVDESK_NOTIFY_SMPP_SYSTEM_TYPE,
+        s.GOVDESK_NOTIFY_SMPP_SOURCE_ADDR,
+        s.GOVDESK_NOTIFY_SMPP_SOURCE_TON,
+        s.GOVDESK_NOTIFY_SMPP_SOURCE_NPI,
+        s.GOVDESK_NOTIFY_SMPP_DEST_TON,
+        s.GOVDESK_NOTIFY_SMPP_DEST_NPI,
+        s.GOVDESK_NOTIFY_SMPP_BIND,
+        s.GOVDESK_NOTIFY_SMPP_WINDOW,
+        s.GOVDESK_NOTIFY_SMPP_RATE,
+        s.GOVDESK_NOTIFY_SMPP_ENQUIRE_LINK_SECONDS,
+        s.GOVDESK_NOTIFY_SMPP_TIMEOUT_SECONDS,
+        s.GOVDESK_NOTIFY_SMPP_RECONNECT_ATTEMPTS,
+    )
+
+
+def smpp_options() -> dict[str, Any]:
+    """Where and as whom to bind to the SMSC (the sender and the receipt receiver)."""
+    s = settings
+    return {
+        "host": s.GOVDESK_NOTIFY_SMPP_HOST,
+        "port": s.GOVDESK_NOTIFY_SMPP_PORT,
+        "system_id": s.GOVDESK_NOTIFY_SMPP_SYSTEM_ID,
+        "password": s.GOVDESK_NOTIFY_SMPP_PASSWORD,
+        "system_type": s.GOVDESK_NOTIFY_SMPP_SYSTEM_TYPE,
+        "timeout": float(s.GOVDESK_NOTIFY_SMPP_TIMEOUT_SECONDS),
+        "enquire_link_interval": float(s.GOVDESK_NOTIFY_SMPP_ENQUIRE_LINK_SECONDS),
+    }
+
+
+def xmpp_configured() -> bool:
+    return bool(settings.GOVDESK_NOTIFY_XMPP_JID and settings.GOVDESK_NOTIFY_XMPP_PASSWORD)
+
+
+def jid_for(username: str) -> str:
+    """The person's JID (GOVDESK_NOTIFY_XMPP_JID_PATTERN; {domain} is the service
+    account's domain)."""
+    domain = settings.GOVDESK_NOTIFY_XMPP_JID.partition("@")[2].partition("/")[0]
+    return settings.GOVDESK_NOTIFY_XMPP_JID_PATTERN.format(username=username.lower(), domain=domain)
 
 
 def fingerprint(name: str) -> str:
@@ -114,6 +173,8 @@ def _build_sms() -> Resolved:
     provider = s.GOVDESK_NOTIFY_SMS_PROVIDER
     if provider == "none":
         return Resolved("sms", None, "sms_not_configured")
+    if provider == "smpp":
+        return _build_smpp()
     if not (s.GOVDESK_NOTIFY_SMS_KEY_ID and s.GOVDESK_NOTIFY_SMS_KEY_SECRET):
         return Resolved("sms", None, "sms_keys_missing")
     optional: dict[str, str] = {}
@@ -148,6 +209,63 @@ def _build_sms() -> Resolved:
         **optional,  # type: ignore[arg-type]
     )
     return Resolved("sms", tencent, dead_codes=sms_tencent.DEAD_NUMBER_CODES)
+
+
+def _build_smpp() -> Resolved:
+    from notifications.channels import sms_smpp
+
+    s = settings
+    if not (s.GOVDESK_NOTIFY_SMPP_HOST and s.GOVDESK_NOTIFY_SMPP_SYSTEM_ID):
+        return Resolved("sms", None, "smpp_not_configured")
+    on_receipt: Callable[[sms_smpp.Receipt], None] | None = None
+    if s.GOVDESK_NOTIFY_SMPP_BIND == "transceiver":
+        from api.notify.receipts import record_receipt
+
+        def on_receipt(receipt: sms_smpp.Receipt) -> None:
+            record_receipt(receipt)
+
+    options = smpp_options()
+    channel = sms_smpp.SmppSmsChannel(
+        options.pop("host"),
+        options.pop("port"),
+        options.pop("system_id"),
+        options.pop("password"),
+        source_addr=s.GOVDESK_NOTIFY_SMPP_SOURCE_ADDR,
+        source_addr_ton=s.GOVDESK_NOTIFY_SMPP_SOURCE_TON,
+        source_addr_npi=s.GOVDESK_NOTIFY_SMPP_SOURCE_NPI,
+        dest_addr_ton=s.GOVDESK_NOTIFY_SMPP_DEST_TON,
+        dest_addr_npi=s.GOVDESK_NOTIFY_SMPP_DEST_NPI,
+        bind="transceiver" if s.GOVDESK_NOTIFY_SMPP_BIND == "transceiver" else "transmitter",
+        sign_name=s.GOVDESK_NOTIFY_SMS_SIGN_NAME,
+        window=s.GOVDESK_NOTIFY_SMPP_WINDOW,
+        rate=float(s.GOVDESK_NOTIFY_SMPP_RATE),
+        reconnect_attempts=s.GOVDESK_NOTIFY_SMPP_RECONNECT_ATTEMPTS,
+        on_receipt=on_receipt,
+        **options,
+    )
+    return Resolved("sms", channel, dead_codes=sms_smpp.DEAD_NUMBER_CODES)
+
+
+def _build_xmpp() -> Resolved:
+    from notifications.channels import xmpp
+
+    s = settings
+    if not xmpp_configured():
+        return Resolved("xmpp", None, "xmpp_not_configured")
+    tls: Literal["starttls", "direct", "none"] = (
+        "none" if s.GOVDESK_NOTIFY_XMPP_TLS == "none"
+        else "direct" if s.GOVDESK_NOTIFY_XMPP_TLS == "direct"
+        else "starttls"
+    )  # fmt: skip
+    channel = xmpp.XmppChannel(
+        s.GOVDESK_NOTIFY_XMPP_JID,
+        s.GOVDESK_NOTIFY_XMPP_PASSWORD,
+        host=s.GOVDESK_NOTIFY_XMPP_HOST,
+        port=s.GOVDESK_NOTIFY_XMPP_PORT,
+        tls=tls,
+        ca_file=s.GOVDESK_NOTIFY_XMPP_CA_FILE,
+    )
+    return Resolved("xmpp", channel, dead_codes=xmpp.DEAD_JID_CODES)
 
 
 def _build_im() -> Resolved:
@@ -234,6 +352,7 @@ _BUILDERS: dict[str, Callable[[], Resolved]] = {
     ChannelName.FCM: _build_fcm,
     ChannelName.SMS: _build_sms,
     ChannelName.IM: _build_im,
+    ChannelName.XMPP: _build_xmpp,
     ChannelName.WEBPUSH: _build_webpush,
 }
 

@@ -52,6 +52,27 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DeliveryTrailStepSerializer(serializers.Serializer):
+    rung = serializers.CharField(help_text="in_app, fcm, webpush, xmpp, sms, im")
+    outcome = serializers.CharField(
+        help_text="in_app: read/unread; else pending, sending, sent (provider accepted), "
+        "skipped, failed, or per SMS receipts delivered / failed / expired"
+    )
+    at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    address = serializers.CharField(help_text="masked mobile number or JID; blank for devices")
+    attempts = serializers.IntegerField()
+    parts = serializers.IntegerField(help_text="SMS parts the SMSC accepted")
+    error_code = serializers.CharField()
+
+
+class DeliveryTrailSerializer(serializers.Serializer):
+    notification_id = serializers.IntegerField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    ladder_note = serializers.CharField()
+    steps = DeliveryTrailStepSerializer(many=True)
+
+
 class EmptySerializer(StrictSerializer):
     """No body (or ``{}``); any field is refused."""
 

@@ -22,15 +22,14 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-ENQUEUE_CHUNK = 100
-
 
 def enqueue(ids: Iterable[int]) -> None:
-    """Queue delivery of ``ids`` (called after commit). A broker failure is logged,
-    not raised: the rows are pending and the sweep sends them."""
-    ids = list(ids)
-    for start in range(0, len(ids), ENQUEUE_CHUNK):
-        chunk = ids[start : start + ENQUEUE_CHUNK]
+    """Queue delivery of ``ids`` now (the sweep; actions enqueue after commit through
+    ``actions.enqueue_deliveries``). A broker failure is logged, not raised: the rows
+    are pending and the next sweep sends them."""
+    from api.notify.actions import delivery_chunks
+
+    for chunk in delivery_chunks(list(ids)):
         try:
             deliver.delay(chunk)
         except Exception:

@@ -6,7 +6,7 @@ api/notify/urls_live.py, included here.
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from api.notify import views
+from api.notify.views import notifications as views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # The live channel: stream, stream ticket, Web Push key (docs/notifications.md).
@@ -26,6 +26,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "notifications/<int:pk>/read/",
         views.NotificationReadView.as_view(),
         name="notification-read",
+    ),
+    path(
+        "notifications/<int:pk>/trail/",
+        views.NotificationTrailView.as_view(),
+        name="notification-trail",
     ),
     path("me/devices/push/", views.DeviceListView.as_view(), name="push-device-list"),
     path("me/devices/push/<int:pk>/", views.DeviceDetailView.as_view(), name="push-device-detail"),

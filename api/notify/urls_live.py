@@ -5,7 +5,7 @@ Docs: docs/notifications.md#live-channel-sse and #web-push.
 
 from django.urls import URLPattern, URLResolver, path
 
-from api.notify import views_live
+from api.notify.views import live as views_live
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(

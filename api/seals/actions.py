@@ -15,7 +15,11 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from api.accounts.actions.identity import _consume_totp
+from api.accounts.actions.identity import (
+    _consume_totp,
+    count_step_up_failure,
+    refuse_step_up_if_locked,
+)
 from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.audit.models import AuditResult
 from api.audit.recorder import record, record_denied
@@ -50,7 +54,7 @@ def issue_seal(
     ``image`` (a scan, api/seals/images.py) or the generated default seal."""
     png = images.process_scan(image, image_name) if image is not None else None
     with transaction.atomic():
-        Unit.objects.select_for_update().get(pk=unit.pk)
+        Unit.objects.select_for_update(no_key=True).get(pk=unit.pk)
         certificate = ca.issue_unit_certificate(unit, days=days)
         seal = Seal.objects.select_for_update().filter(unit=unit, is_active=True).first()
         if png is None and seal is None:
@@ -149,8 +153,10 @@ def seal_document_pdf(
         raise _deny(
             actor, document, "no_second_factor", ApiError("mfa_setup_required", status_code=403)
         )
+    refuse_step_up_if_locked(actor, STEP_UP_ACTION)
     if not _consume_totp(actor, otp_code):
-        raise _deny(actor, document, "otp_invalid", ApiError("otp_invalid", status_code=403))
+        error = _deny(actor, document, "otp_invalid", ApiError("otp_invalid", status_code=403))
+        count_step_up_failure(actor, action=STEP_UP_ACTION, reason="otp_invalid", error=error)
     before = hashlib.sha256(pdf_bytes).hexdigest()
     try:
         return _seal_locked(pdf_bytes, document, actor, box=box, reason=reason, before=before)
@@ -177,7 +183,7 @@ def _seal_locked(
 ) -> SealResult:
     with transaction.atomic():
         seal = (
-            Seal.objects.select_for_update()
+            Seal.objects.select_for_update(of=("self",))
             .select_related("certificate", "unit")
             .filter(unit=document.unit, is_active=True)
             .first()
@@ -262,12 +268,13 @@ def seal_task(task_id: int, actor: User, otp_code: str) -> tuple[Task, RenderedP
     from api.workflow import actions as workflow
 
     _render_first(task_id, actor)
+    refuse_step_up_if_locked(actor, STEP_UP_ACTION)  # 429 before anything is looked at
     stored: list[RenderedPdf] = []
     sealed_document: list[Document] = []
 
     def apply(task: Task, instance: WorkflowInstance) -> dict[str, object]:
         document = (
-            Document.objects.select_for_update(of=("self",))
+            Document.objects.select_for_update(of=("self",), no_key=True)
             .select_related("unit")
             .get(pk=instance.document_id)
         )
@@ -305,6 +312,12 @@ def seal_task(task_id: int, actor: User, otp_code: str) -> tuple[Task, RenderedP
                 obj=sealed_document[0],
                 detail={"reason": problem.code, "code": problem.code, "task_id": task_id},
             )
+            if problem.code == "otp_invalid":
+                # A wrong seal code counts like a wrong password: 5 and this address
+                # is locked out (docs/seals.md#the-seal-step, docs/identity.md#lockout).
+                count_step_up_failure(
+                    actor, action=STEP_UP_ACTION, reason="otp_invalid", error=problem
+                )
         elif sealed_document and problem.code in _APPLY_FAILURES:
             record(
                 "seal.apply_failed",
@@ -317,6 +330,7 @@ def seal_task(task_id: int, actor: User, otp_code: str) -> tuple[Task, RenderedP
     return task, stored[0]
 
 
+STEP_UP_ACTION = "auth.step_up_failed"
 _DENIALS = frozenset({"not_seal_custodian", "mfa_setup_required", "otp_required", "otp_invalid"})
 _APPLY_FAILURES = frozenset(
     {"seal_not_configured", "seal_certificate_revoked", "seal_certificate_expired"}

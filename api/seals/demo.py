@@ -17,7 +17,7 @@ from api.seals import ca
 from api.seals.actions import issue_seal
 from api.seals.models import Seal, SealCertificate
 
-DEMO_SEAL_UNIT = "XC-OFF"  # 新城市人民政府办公室 (市政府办公室), api/accounts/demo_city.py
+DEMO_SEAL_UNIT = "XC-OFF"  # 新城市人民政府办公室 (市政府办公室), api/demo/city.py
 
 
 def seed_demo_seal() -> dict[str, int]:

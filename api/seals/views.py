@@ -9,6 +9,7 @@ is GOVDESK_SEAL_VERIFY_MAX_BYTES plus the multipart envelope (GOVDESK_BODY_LIMIT
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -21,18 +22,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.models import User
 from api.audit.models import AuditResult
 from api.audit.recorder import record
-from api.common.errors import ApiError
+from api.common.auth import current_user
+from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
-from api.common.schema import ERR_400, ERR_401, ERR_404, error_response, errors
+from api.common.schema import ERR_400, ERR_401, ERR_404, IDEMPOTENCY_HEADER, error_response, errors
 from api.common.serializers import StrictSerializer
+from api.documents.rendering.actions import pdf_path
+from api.documents.selectors import document_or_404, sealed_pdf
 from api.seals.actions import seal_task
 from api.seals.verification import verify_pdf
-from api.workflow.serializers_tasks import TaskResultSerializer
-from api.workflow.views_tasks import IDEMPOTENCY_HEADER, _same_or_reload, task_result
+from api.workflow.task_results import TaskResultSerializer, same_or_reload, task_result
+
+logger = logging.getLogger(__name__)
 
 
 class PdfParser(BaseParser):
@@ -124,7 +128,7 @@ class VerifyPdfView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        user = cast(User, request.user)
+        user = current_user(request)
         pdf = _upload_bytes(request)
         digest = hashlib.sha256(pdf).hexdigest()
         try:
@@ -195,6 +199,56 @@ class SealTaskView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         serializer = SealStepSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        user = cast(User, request.user)
+        user = current_user(request)
         task, _ = seal_task(pk, user, serializer.validated_data.get("otp", ""))
-        return Response(task_result(_same_or_reload(task, pk, user), user))
+        return Response(task_result(same_or_reload(task, pk, user), user))
+
+
+# --- The stored sealed PDF of a document (GET /api/v1/documents/{id}/verify/) ------------
+
+
+class StoredVerificationSerializer(serializers.Serializer):
+    intact = serializers.BooleanField()
+    signed_by_unit = SealUnitRefSerializer(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    certificate_trusted = serializers.BooleanField()
+    revoked_at_signing_time = serializers.BooleanField()
+    covers_whole_file = serializers.BooleanField()
+    rendering_version = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class DocumentVerifyView(APIView):
+    @extend_schema(
+        tags=["documents"],
+        summary="Verify the seal of the stored sealed PDF",
+        responses={
+            200: StoredVerificationSerializer,
+            **errors(
+                ERR_401,
+                {404: error_response("not_found / not_sealed (the document is not sealed)")},
+            ),
+        },
+    )
+    def get(self, request: Request, document_id: int) -> Response:
+        document = document_or_404(current_user(request), document_id)
+        rendering = sealed_pdf(document)
+        if rendering is None:
+            raise ApiError("not_sealed", status_code=404)
+        try:
+            data = pdf_path(rendering).read_bytes()
+        except FileNotFoundError:
+            logger.error("sealed rendering %s: file %s is missing", rendering.pk, rendering.path)
+            raise NotFound() from None
+        report = verify_pdf(data)
+        keys = (
+            "intact",
+            "signed_by_unit",
+            "signed_at",
+            "certificate_trusted",
+            "revoked_at_signing_time",
+            "covers_whole_file",
+        )
+        body = {key: report[key] for key in keys}
+        body.update(rendering_version=rendering.version, sha256=rendering.sha256)
+        return Response(StoredVerificationSerializer(body).data)

@@ -16,6 +16,10 @@ written out there, with a worked example).
   and already passed. Overdue rate = overdue ÷ (handled + still-open overdue).
 * **Returned**: handled with action ``return``. Return rate = returned ÷ handled.
 * **Slow**: handled with more than ``GOVDESK_STATS_SLOW_HOURS`` working hours.
+* **Documents** (限时办结, docs/workflow.md#document-time-limits), per the document's
+  own unit: completed in the period on time (``limit_done_at`` ≤ ``due_at``) or late, and
+  by how much (working hours past ``due_at``, total and longest); still running past a
+  ``due_at`` inside the period (``open_overdue``). Not part of the score.
 * **Score** = 100 − W_overdue × overdue rate − W_return × return rate − W_slow × slow
   rate, one decimal; no score (``null``) for a unit with nothing to judge.
 """
@@ -325,6 +329,7 @@ def unit_rows(
     """One row per unit (units without records included, with no score)."""
     units = list(units)
     figures = figures_by("stat_unit", period, now=now, weights=weights, restrict=unit_filter(units))
+    documents = document_figures([u.pk for u in units], period, now=now)
     rows = []
     for unit in units:
         unit_figures = figures.get(unit.pk, Figures())
@@ -334,9 +339,63 @@ def unit_rows(
                 **period.query(),
                 **figures_json(unit_figures),
                 **score_json(unit.pk, unit_figures, weights, period),
+                "documents": documents.get(unit.pk) or _no_documents(),
             }
         )
     return rows
+
+
+def _no_documents() -> dict[str, Any]:
+    return {
+        "done": 0,
+        "on_time": 0,
+        "late": 0,
+        "late_hours_total": 0.0,
+        "late_hours_max": None,
+        "open_overdue": 0,
+    }
+
+
+def document_figures(
+    unit_ids: list[int], period: Period, *, now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per document unit, in one query: documents completed in the period on time or
+    late (and by how many working hours), and documents still running past a due time
+    inside the period."""
+    from api.documents.models import Document
+    from api.workdays.deadlines import working_seconds_between
+
+    now = now or timezone.now()
+    done = Q(limit_done_at__gte=period.start, limit_done_at__lt=period.end)
+    running_late = Q(
+        limit_done_at__isnull=True,
+        limit_paused_at__isnull=True,
+        status="in_progress",
+        due_at__gte=period.start,
+        due_at__lt=min(period.end, now),
+    )
+    rows = (
+        Document.objects.filter(unit_id__in=unit_ids, due_at__isnull=False)
+        .filter(done | running_late)
+        .values_list("unit_id", "due_at", "limit_done_at")
+    )
+    result: dict[int, dict[str, Any]] = {}
+    for unit_id, due_at, done_at in rows:
+        figures = result.setdefault(unit_id, _no_documents())
+        if due_at is None:  # filtered out above; for the type checker
+            continue
+        if done_at is None:
+            figures["open_overdue"] += 1
+            continue
+        figures["done"] += 1
+        if done_at <= due_at:
+            figures["on_time"] += 1
+            continue
+        figures["late"] += 1
+        late = round(working_seconds_between(due_at, done_at) / 3600, 1)
+        figures["late_hours_total"] = round(figures["late_hours_total"] + late, 1)
+        figures["late_hours_max"] = max(figures["late_hours_max"] or 0.0, late)
+    return result
 
 
 def unit_filter(units: list[Any]) -> Q:

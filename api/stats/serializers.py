@@ -57,8 +57,22 @@ class ComponentSerializer(serializers.Serializer):
         return fields
 
 
+class DocumentFiguresSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="documents whose flow completed in the period")
+    on_time = serializers.IntegerField(help_text="completed by their overall due time")
+    late = serializers.IntegerField(help_text="completed after their overall due time")
+    late_hours_total = serializers.FloatField(help_text="working hours late, summed")
+    late_hours_max = serializers.FloatField(allow_null=True, help_text="the latest, hours")
+    open_overdue = serializers.IntegerField(
+        help_text="still running past an overall due time inside the period"
+    )
+
+
 class UnitStatsSerializer(FiguresSerializer):
     unit = StatsUnitRefSerializer()
+    documents = DocumentFiguresSerializer(
+        help_text="the unit's own documents against their overall time limit (限时办结)"
+    )
     to = serializers.DateField()
     score = serializers.FloatField(allow_null=True)
     formula = serializers.CharField()

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from api.accounts.models import Unit, User
 from api.audit.recorder import record
+from api.common.auth import current_user
 from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.pagination import CursorPagination
@@ -95,10 +96,6 @@ FIGURE_COLUMNS = [
 ]
 
 
-def _user(request: Request) -> User:
-    return cast(User, request.user)
-
-
 def _today() -> date:
     return timezone.now().astimezone(TZ).date()
 
@@ -162,6 +159,8 @@ def _export(
 
 def _flat_unit(row: dict[str, Any]) -> dict[str, Any]:
     flat = {**row, "unit_id": row["unit"]["id"], "unit": row["unit"]["name"]}
+    for key, value in row.get("documents", {}).items():
+        flat[f"documents_{key}"] = value
     for component in row["components"]:
         flat[f"deduction_{component['key']}"] = component["deduction"]
     return flat
@@ -177,6 +176,12 @@ UNIT_COLUMNS = [
     ("deduction_returned", "退回扣分"),
     ("deduction_slow", "超时扣分"),
     ("score", "效能得分"),
+    ("documents_done", "办结公文数"),
+    ("documents_on_time", "按时办结"),
+    ("documents_late", "超期办结"),
+    ("documents_late_hours_total", "超期合计(工作小时)"),
+    ("documents_late_hours_max", "最长超期(工作小时)"),
+    ("documents_open_overdue", "未办结超期公文"),
 ]
 
 
@@ -203,7 +208,7 @@ class UnitStatsListView(StatsView):
         responses=export_responses(UnitStatsSerializer(many=True), "one row per unit"),
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         period = _period(_query(request))
         fmt = _wants_export(request)
@@ -229,7 +234,7 @@ class UnitStatsDetailView(StatsView):
         responses={(200, "application/json"): UnitStatsSerializer, **STAT_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         period = _period(_query(request))
         unit = access.unit_or_404(user, scope, pk)
@@ -285,7 +290,7 @@ class UnitTasksView(JsonErrorsMixin, generics.GenericAPIView):
         responses={(200, "application/json"): StatTaskSerializer(many=True), **STAT_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         query = _query(request)
         period = _period(query)
@@ -349,7 +354,7 @@ class PeopleStatsView(StatsView):
         responses=export_responses(PersonStatsSerializer(many=True), "one row per person"),
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         query = _query(request)
         period = _period(query)
@@ -396,7 +401,7 @@ class StepStatsView(JsonErrorsMixin, generics.GenericAPIView):
         responses=export_responses(StepStatsListSerializer, "one row per step kind"),
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         query = _query(request)
         period = _period(query)
@@ -441,7 +446,7 @@ class ReportPdfView(JsonErrorsMixin, generics.GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         scope = access.require_scope(user, request.path)
         period = _period(_query(request))
         _audit(user, "report_pdf", period)

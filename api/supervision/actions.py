@@ -76,7 +76,11 @@ def _set_light(item: SupervisedItem, now: datetime) -> list[str]:
 
 
 def _locked(item_id: int) -> SupervisedItem:
-    return SupervisedItem.objects.select_for_update().select_related("owner_unit").get(pk=item_id)
+    return (
+        SupervisedItem.objects.select_for_update(of=("self",))
+        .select_related("owner_unit")
+        .get(pk=item_id)
+    )
 
 
 def _require_open(item: SupervisedItem) -> None:
@@ -104,6 +108,7 @@ def _notify(
     body: str,
     dedup: str,
     urgency: str,
+    no_sms: frozenset[int] = frozenset(),
 ) -> list[int]:
     from api.notify.actions import notify
 
@@ -117,6 +122,7 @@ def _notify(
             document=item.document,
             urgency=urgency,
             dedup_key=dedup,
+            sms=person.pk not in no_sms,
         )
         if created is not None:
             sent.append(person.pk)
@@ -305,36 +311,77 @@ def report_progress(item_id: int, actor: User, *, text: str, percent: int) -> Pr
     return report
 
 
-def urge(item_id: int, actor: User, *, message: str = "") -> Urge:
-    """催办: notify the owner unit's leaders and clerks (kind ``supervision``)."""
+class _Capped(Exception):
+    def __init__(self, retry_after: int, detail: dict[str, Any]) -> None:
+        super().__init__("urge_capped")
+        self.retry_after, self.detail = retry_after, detail
+
+
+def urge(item_id: int, actor: User, *, message: str = "", now: datetime | None = None) -> Urge:
+    """催办: notify the owner unit's leaders and clerks (kind ``supervision``), within
+    the cap per urged person and item shared with task urges (docs/urging.md): a
+    person over the cap is left out (listed as ``capped`` in the audit detail), only
+    the first urge of a window may reach a person by SMS, and when every recipient is
+    over the cap the urge is refused with 429 ``urge_capped`` (audited)."""
+    from api.notify import urge_caps
+
+    now = now or timezone.now()
     item = selectors.item_or_404(actor, item_id, "supervision.urge")
     _require_supervisor(actor, item, "supervision.urge")
-    with transaction.atomic():
-        item = _locked(item_id)
-        _require_open(item)
-        entry = Urge.objects.create(item=item, by=actor, message=message)
-        people = selectors.owner_recipients(item.owner_unit_id)
-        # Notification text is Chinese: it is read on the owner's phone, whatever
-        # language the supervisor's own client asked for.
-        title = f"督办催办：{item.title}"[:200]
-        body = (
-            message or f"请于 {timezone.localtime(item.deadline):%Y-%m-%d %H:%M} 前办结并报告进展。"
-        )
-        entry.recipients = _notify(
-            item,
-            people,
-            title=title,
-            body=body,
-            dedup=f"supervision_urge:{entry.pk}",
-            urgency="high",
-        )
-        entry.save(update_fields=["recipients"])
-        record(
-            "supervision.urged",
-            actor=actor,
-            obj=item,
-            detail={"urge_id": entry.pk, "recipients": entry.recipients, "message": message[:200]},
-        )
+    try:
+        with transaction.atomic():
+            item = _locked(item_id)
+            _require_open(item)
+            people = selectors.owner_recipients(item.owner_unit_id)
+            key = urge_caps.supervision_item(item.pk, item.document_id)
+            # Claimed in ascending id order (owner_recipients sorts): no deadlock with
+            # another urge of the same people.
+            claims = {person.pk: urge_caps.claim(person.pk, key, now) for person in people}
+            capped = [pk for pk, claim in claims.items() if not claim.allowed]
+            if people and len(capped) == len(people):
+                raise _Capped(
+                    min(claims[pk].retry_after for pk in capped),
+                    {
+                        "reason": "urge_capped",
+                        "capped": capped,
+                        "limit": settings.GOVDESK_URGE_CAP_PER_WINDOW,
+                        "window_minutes": settings.GOVDESK_URGE_CAP_WINDOW_MINUTES,
+                    },
+                )
+            entry = Urge.objects.create(item=item, by=actor, message=message, created_at=now)
+            # Notification text is Chinese: it is read on the owner's phone, whatever
+            # language the supervisor's own client asked for.
+            title = f"督办催办：{item.title}"[:200]
+            body = message or (
+                f"请于 {timezone.localtime(item.deadline):%Y-%m-%d %H:%M} 前办结并报告进展。"
+            )
+            entry.recipients = _notify(
+                item,
+                [person for person in people if claims[person.pk].allowed],
+                title=title,
+                body=body,
+                dedup=f"supervision_urge:{entry.pk}",
+                urgency="high",
+                no_sms=frozenset(pk for pk, claim in claims.items() if not claim.sms),
+            )
+            entry.save(update_fields=["recipients"])
+            record(
+                "supervision.urged",
+                actor=actor,
+                obj=item,
+                detail={
+                    "urge_id": entry.pk,
+                    "recipients": entry.recipients,
+                    "message": message[:200],
+                    "capped": capped,
+                    "sms": sorted(pk for pk, claim in claims.items() if claim.sms),
+                },
+            )
+    except _Capped as refused:
+        record_denied("supervision.urge", actor=actor, obj=item, detail=refused.detail)
+        raise ApiError(
+            "urge_capped", status_code=429, extra={"retry_after": refused.retry_after}
+        ) from None
     return entry
 
 

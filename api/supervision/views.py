@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from api.accounts.models import User
 from api.audit.recorder import record
+from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
@@ -47,10 +48,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="8–128 characters; a repeat returns the first response (docs/api.md#idempotency).",
 )
 ERR_CLOSED = {409: error_response("supervision_closed — the item is closed")}
-
-
-def _user(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
@@ -91,7 +88,7 @@ class ItemListView(generics.GenericAPIView):
         responses={200: SupervisedItemSerializer(many=True), **errors(ERR_400, ERR_404)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         params = ItemFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         query = cast(dict[str, Any], params.validated_data)
@@ -119,7 +116,7 @@ class ItemListView(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         data = _validated(ItemCreateSerializer, request)
         item = actions.create_item(
-            _user(request),
+            current_user(request),
             title=data["title"],
             source=data["source"],
             owner_unit_id=data["owner_unit_id"],
@@ -128,7 +125,7 @@ class ItemListView(generics.GenericAPIView):
             instruction=data.get("instruction", ""),
             milestones=[dict(m) for m in data.get("milestones", [])],
         )
-        return _item_response(item.pk, _user(request), status=201)
+        return _item_response(item.pk, current_user(request), status=201)
 
 
 class ItemDetailView(APIView):
@@ -139,7 +136,7 @@ class ItemDetailView(APIView):
         responses={200: SupervisedItemSerializer, **errors(ERR_404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         item = selectors.item_or_404(user, pk, "supervision.view")
         _record_read(user, "item", item_id=item.pk)
         return Response(SupervisedItemSerializer(item, context=_context()).data)
@@ -153,7 +150,7 @@ class MilestonesView(APIView):
         responses={200: SupervisionMilestoneSerializer(many=True), **errors(ERR_404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         item = selectors.item_or_404(user, pk, "supervision.view")
         _record_read(user, "milestones", item_id=item.pk)
         return Response(
@@ -176,7 +173,9 @@ class MilestonesView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(MilestoneInSerializer, request)
-        milestone = actions.add_milestone(pk, _user(request), title=data["title"], due=data["due"])
+        milestone = actions.add_milestone(
+            pk, current_user(request), title=data["title"], due=data["due"]
+        )
         return Response(
             SupervisionMilestoneSerializer(milestone, context=_context()).data, status=201
         )
@@ -197,7 +196,7 @@ class MilestoneDoneView(APIView):
     @idempotent
     def post(self, request: Request, pk: int, milestone_id: int) -> Response:
         _validated(EmptySerializer, request)
-        milestone = actions.complete_milestone(pk, milestone_id, _user(request))
+        milestone = actions.complete_milestone(pk, milestone_id, current_user(request))
         return Response(SupervisionMilestoneSerializer(milestone, context=_context()).data)
 
 
@@ -212,7 +211,7 @@ class ProgressView(generics.GenericAPIView):
         responses={200: SupervisionProgressSerializer(many=True), **errors(ERR_404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        user = _user(request)
+        user = current_user(request)
         item = selectors.item_or_404(user, pk, "supervision.view")
         _record_read(user, "progress", item_id=item.pk)
         reports = ProgressReport.objects.filter(item=item).select_related("by")
@@ -234,7 +233,7 @@ class ProgressView(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(ProgressInSerializer, request)
         report = actions.report_progress(
-            pk, _user(request), text=data["text"], percent=data["percent"]
+            pk, current_user(request), text=data["text"], percent=data["percent"]
         )
         return Response(SupervisionProgressSerializer(report).data, status=201)
 
@@ -244,14 +243,30 @@ class UrgeView(APIView):
         tags=TAGS,
         operation_id="supervision_items_urge",
         summary="Urge (催办): notify the owner unit's leaders and clerks (supervisors)",
+        description=(
+            "Within the cap per urged person and item shared with task urges "
+            "(GOVDESK_URGE_CAP_PER_WINDOW per GOVDESK_URGE_CAP_WINDOW_MINUTES, whoever "
+            "urges): a person over the cap is left out of `recipients`; only the first "
+            "urge of a window may reach a person by SMS. When every recipient is over the "
+            "cap: 429 `urge_capped` with `retry_after` (audited)."
+        ),
         parameters=[IDEMPOTENCY_HEADER],
         request=UrgeInSerializer,
-        responses={201: SupervisionUrgeSerializer, **errors(ERR_400, ERR_403, ERR_404, ERR_CLOSED)},
+        responses={
+            201: SupervisionUrgeSerializer,
+            **errors(
+                ERR_400,
+                ERR_403,
+                ERR_404,
+                ERR_CLOSED,
+                {429: error_response("urge_capped — see retry_after")},
+            ),
+        },
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(UrgeInSerializer, request)
-        entry = actions.urge(pk, _user(request), message=data.get("message", ""))
+        entry = actions.urge(pk, current_user(request), message=data.get("message", ""))
         return Response(SupervisionUrgeSerializer(entry).data, status=201)
 
 
@@ -267,5 +282,5 @@ class CloseView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         data = _validated(CloseInSerializer, request)
-        item = actions.close_item(pk, _user(request), result=data["result"])
-        return _item_response(item.pk, _user(request))
+        item = actions.close_item(pk, current_user(request), result=data["result"])
+        return _item_response(item.pk, current_user(request))

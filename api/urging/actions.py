@@ -25,8 +25,9 @@ from api.accounts.models import Role, User
 from api.accounts.roles import roles_of, supervised_units, within
 from api.audit.recorder import record, record_denied
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
-from api.urging.lights import RED, YELLOW, deadline_light, elapsed_fraction
+from api.notify import urge_caps
 from api.urging.models import UrgeKind, UrgeRecord
+from api.workflow.lights import RED, YELLOW, deadline_light, elapsed_fraction
 from api.workflow.models import Task, TaskState
 
 logger = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def scan_deadlines(now: datetime | None = None) -> ScanResult:
 
 def _locked_task(task_id: int) -> Task | None:
     return (
-        Task.objects.select_for_update(of=("self",))
+        Task.objects.select_for_update(of=("self",), no_key=True)
         .select_related("document", "assignee")
         .filter(pk=task_id)
         .first()
@@ -197,7 +198,12 @@ def _auto_urge(task_id: int, kind: str, now: datetime) -> UrgeRecord | None:
         urge = _create(task, kind, now, by=None, message="", work_day=today)
         if urge is None:
             return None
-        _notify(task, urge, now)
+        # Automatic urges have their own caps; they only share the one SMS per person
+        # and item per window with the manual and supervision urges.
+        slot = urge_caps.claim(
+            task.assignee.pk, urge_caps.document_item(task.document_id), now, counted=False
+        )
+        _notify(task, urge, now, sms=slot.sms)
         record(
             "task.urged",
             obj=task.document,
@@ -231,7 +237,7 @@ def _create(
         return None
 
 
-def _notify(task: Task, urge: UrgeRecord, now: datetime) -> None:
+def _notify(task: Task, urge: UrgeRecord, now: datetime, *, sms: bool = True) -> None:
     from api.common.i18n import t
     from api.notify.actions import notify
 
@@ -265,6 +271,7 @@ def _notify(task: Task, urge: UrgeRecord, now: datetime) -> None:
         urgency=urgency,
         dedup_key=dedup_key,
         now=now,
+        sms=sms,
     )
     if notification is not None:
         urge.notification_id = notification.pk
@@ -316,42 +323,91 @@ def task_for_urging(user: User, task_id: int, action: str) -> Task:
 
 def urge(task_id: int, actor: User, message: str, now: datetime | None = None) -> UrgeRecord:
     """A manual urge (人工催办) with a message, sent to the task's assignee as a
-    high-urgency notification. Refusals: 404 (cannot see), 403 ``urge_not_allowed``
-    (recorded), 409 ``task_not_open``, 429 ``urge_too_soon`` (``retry_after``)."""
+    high-urgency notification. Refusals: 404 (cannot see), 403 ``urge_not_allowed``,
+    409 ``task_not_open``, 429 ``urge_too_soon`` and 429 ``urge_capped`` (the cap per
+    urged person and item, api/notify/urge_caps.py; ``retry_after``) — the 403s and
+    429s recorded. Only the first urge of a person and item per window may go to SMS."""
     now = now or timezone.now()
     task = task_for_urging(actor, task_id, "task.urge")
     if not may_urge(actor, task):
         record_denied("task.urge", actor=actor, obj=task.document, detail={"task_id": task.pk})
         raise Forbidden(code="urge_not_allowed")
     interval = timedelta(minutes=settings.GOVDESK_URGE_MANUAL_INTERVAL_MINUTES)
-    with transaction.atomic():
-        locked = _locked_task(task.pk)
-        if locked is None or locked.state != TaskState.OPEN or locked.assignee is None:
-            raise Conflict(code="task_not_open")
-        locked.document = task.document
-        last = (
-            UrgeRecord.objects.filter(task=locked, by=actor, kind=UrgeKind.MANUAL)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        if last is not None and now - last < interval:
-            wait = math.ceil((last + interval - now).total_seconds())
-            raise ApiError("urge_too_soon", status_code=429, extra={"retry_after": max(wait, 1)})
-        created = _create(locked, UrgeKind.MANUAL, now, by=actor, message=message)
-        if created is None:  # manual urges have no unique constraint; a broken row
-            raise Conflict()
-        _notify(locked, created, now)
-        record(
-            "task.urged",
+    try:
+        with transaction.atomic():
+            created = _manual_urge(task, actor, message, now, interval)
+    except _Refused as refused:
+        # Every refusal is audited (outside the rolled-back transaction), then raised.
+        record_denied(
+            "task.urge",
             actor=actor,
             obj=task.document,
-            detail={
-                "task_id": locked.pk,
-                "urge_id": created.pk,
-                "kind": UrgeKind.MANUAL,
+            detail={"task_id": task.pk, **refused.detail},
+        )
+        raise ApiError(
+            refused.code, status_code=429, extra={"retry_after": refused.retry_after}
+        ) from None
+    return created
+
+
+class _Refused(Exception):
+    """A manual urge over a cap: raised out of the transaction (nothing written)."""
+
+    def __init__(self, code: str, retry_after: int, detail: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code, self.retry_after, self.detail = code, retry_after, detail
+
+
+def _manual_urge(
+    task: Task, actor: User, message: str, now: datetime, interval: timedelta
+) -> UrgeRecord:
+    locked = _locked_task(task.pk)
+    if locked is None or locked.state != TaskState.OPEN or locked.assignee is None:
+        raise Conflict(code="task_not_open")
+    locked.document = task.document
+    last = (
+        UrgeRecord.objects.filter(task=locked, by=actor, kind=UrgeKind.MANUAL)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is not None and now - last < interval:
+        wait = math.ceil((last + interval - now).total_seconds())
+        raise _Refused(
+            "urge_too_soon",
+            max(wait, 1),
+            {"reason": "urge_too_soon", "urged_id": locked.assignee_id},
+        )
+    # The cap per urged person and item, across every urger (docs/urging.md): the
+    # (person, document) row is locked until this transaction ends.
+    slot = urge_caps.claim(locked.assignee.pk, urge_caps.document_item(locked.document_id), now)
+    if not slot.allowed:
+        raise _Refused(
+            "urge_capped",
+            slot.retry_after,
+            {
+                "reason": "urge_capped",
                 "urged_id": locked.assignee_id,
-                "message": message,
+                "count": slot.count,
+                "limit": settings.GOVDESK_URGE_CAP_PER_WINDOW,
+                "window_minutes": settings.GOVDESK_URGE_CAP_WINDOW_MINUTES,
             },
         )
+    created = _create(locked, UrgeKind.MANUAL, now, by=actor, message=message)
+    if created is None:  # manual urges have no unique constraint; a broken row
+        raise Conflict()
+    _notify(locked, created, now, sms=slot.sms)
+    record(
+        "task.urged",
+        actor=actor,
+        obj=task.document,
+        detail={
+            "task_id": locked.pk,
+            "urge_id": created.pk,
+            "kind": UrgeKind.MANUAL,
+            "urged_id": locked.assignee_id,
+            "message": message,
+            "sms": slot.sms,
+        },
+    )
     return created

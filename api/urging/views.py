@@ -11,8 +11,6 @@ Thin views: the urge itself is ``api.urging.actions.urge``; reads are selectors.
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -20,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.models import User
+from api.common.auth import current_user
 from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.idempotency import idempotent
@@ -61,10 +59,6 @@ URGE_EXAMPLE = {
 }
 
 
-def _user(request: Request) -> User:
-    return cast(User, request.user)
-
-
 class UrgePagination(CursorPagination):
     ordering = "-created_at"
 
@@ -81,8 +75,12 @@ class TaskUrgeView(APIView):
             "can see it but may not urge 403 `urge_not_allowed` (both audited). Only "
             "open tasks (409 `task_not_open`). One urge per task per person every "
             "GOVDESK_URGE_MANUAL_INTERVAL_MINUTES (30): else 429 `urge_too_soon` with "
-            "`retry_after` seconds (and a Retry-After header). The holder gets a "
-            "high-urgency notification of kind `urge`."
+            "`retry_after` seconds (and a Retry-After header). Across every urger and "
+            "supervision urges, the holder is urged about one document at most "
+            "GOVDESK_URGE_CAP_PER_WINDOW (3) times per GOVDESK_URGE_CAP_WINDOW_MINUTES "
+            "(60): else 429 `urge_capped` with `retry_after`. Both refusals are audited. "
+            "The holder gets a high-urgency notification of kind `urge`; only the first "
+            "urge of the window may climb to SMS, the others come in-app, by push and IM."
         ),
         parameters=[IDEMPOTENCY_HEADER],
         request=UrgeCreateSerializer,
@@ -93,7 +91,7 @@ class TaskUrgeView(APIView):
                 ERR_403,
                 ERR_404,
                 {409: error_response("task_not_open — the task is no longer open")},
-                {429: error_response("urge_too_soon — see retry_after")},
+                {429: error_response("urge_too_soon / urge_capped — see retry_after")},
             ),
         },
         examples=[
@@ -105,7 +103,7 @@ class TaskUrgeView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         serializer = UrgeCreateSerializer(data=request.data if request.data else {})
         serializer.is_valid(raise_exception=True)
-        created = actions.urge(pk, _user(request), serializer.validated_data["message"])
+        created = actions.urge(pk, current_user(request), serializer.validated_data["message"])
         item = selectors.urges_of_task(created.task_id).get(pk=created.pk)
         return Response(UrgeSerializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -115,7 +113,7 @@ class TaskUrgeListView(generics.ListAPIView):
     pagination_class = UrgePagination
 
     def get_queryset(self):
-        user = _user(self.request)
+        user = current_user(self.request)
         task = actions.task_for_urging(user, int(self.kwargs["pk"]), "task.urges_view")
         return selectors.urges_of_task(task.pk)
 
@@ -151,7 +149,11 @@ class UrgeFeedView(generics.ListAPIView):
                 fields={"kind": [t("须为 auto_yellow、auto_red 或 manual。", "Unknown kind.")]},
             )
         return selectors.urge_feed(
-            _user(request), unit_id=int_param(request, "unit"), first=first, last=last, kind=kind
+            current_user(request),
+            unit_id=int_param(request, "unit"),
+            first=first,
+            last=last,
+            kind=kind,
         )
 
     @extend_schema(

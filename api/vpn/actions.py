@@ -62,7 +62,11 @@ def _bump(state: PeerListState) -> None:
 
 
 def _locked_device(pk: int) -> VpnDevice:
-    return VpnDevice.objects.select_for_update().select_related("user", "user__unit").get(pk=pk)
+    return (
+        VpnDevice.objects.select_for_update(of=("self",))
+        .select_related("user", "user__unit")
+        .get(pk=pk)
+    )
 
 
 def device_or_404(actor: User, pk: int, action: str) -> VpnDevice:
@@ -378,7 +382,7 @@ def apply_status_report(agent: GatewayAgent, reports: list[PeerReport]) -> dict[
     events: list[tuple[str, VpnDevice, dict[str, Any]]] = []
     with transaction.atomic():
         devices = list(
-            VpnDevice.objects.select_for_update()
+            VpnDevice.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(public_key__in=list(by_key), status=DeviceStatus.APPROVED)
         )

@@ -17,9 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.models import User
 from api.accounts.roles import is_city_it_admin
 from api.audit.recorder import record_denied
+from api.common.auth import current_user
 from api.common.errors import ApiError, Forbidden
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
@@ -42,10 +42,6 @@ ERR_401_AGENT = {401: error_response("not_authenticated / agent_credential_inval
 ERR_410 = {410: error_response("vpn_config_already_fetched")}
 
 
-def _user(request: Request) -> User:
-    return cast(User, request.user)
-
-
 class DevicePagination(CursorPagination):
     page_size = 50
     ordering = "-id"
@@ -63,7 +59,7 @@ class DeviceListView(APIView):
         responses={200: s.VpnDevicePageSerializer, **errors(ERR_400)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         rows = selectors.visible_devices(user)
         status = request.query_params.get("status")
         if status is not None:
@@ -87,7 +83,7 @@ class DeviceListView(APIView):
         body = s.VpnDeviceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         device = actions.request_access(
-            _user(request),
+            current_user(request),
             name=body.validated_data["name"],
             public_key=body.validated_data.get("public_key"),
             expires_on=body.validated_data.get("expires_on"),
@@ -100,7 +96,7 @@ class DeviceDetailView(APIView):
         tags=TAGS, summary="One device", responses={200: s.VpnDeviceSerializer, **errors(ERR_404)}
     )
     def get(self, request: Request, pk: int) -> Response:
-        device = actions.device_or_404(_user(request), pk, "vpn.view")
+        device = actions.device_or_404(current_user(request), pk, "vpn.view")
         return Response(s.device_data(device))
 
 
@@ -116,7 +112,7 @@ class DeviceApproveView(APIView):
         body = s.VpnDeviceApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         device = actions.approve(
-            _user(request), pk, expires_on=body.validated_data.get("expires_on")
+            current_user(request), pk, expires_on=body.validated_data.get("expires_on")
         )
         return Response(s.device_data(device))
 
@@ -132,7 +128,7 @@ class DeviceRevokeView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         body = s.VpnDeviceRevokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        device = actions.revoke(_user(request), pk, reason=body.validated_data["reason"])
+        device = actions.revoke(current_user(request), pk, reason=body.validated_data["reason"])
         return Response(s.device_data(device))
 
 
@@ -144,7 +140,7 @@ class DeviceConfigView(APIView):
         responses={200: s.VpnDeviceConfigSerializer, **errors(ERR_403, ERR_404, ERR_409, ERR_410)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        fetched = actions.fetch_config(_user(request), pk)
+        fetched = actions.fetch_config(current_user(request), pk)
         response = Response(
             {
                 "device": s.device_data(fetched.device),
@@ -182,7 +178,7 @@ class ConnectionListView(APIView):
         responses={200: s.VpnConnectionPageSerializer, **errors(ERR_403)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         if not selectors.may_see_connections(user):
             record_denied(
                 "vpn.connections_view", actor=user, detail={"reason": "not_supervisor_or_admin"}
@@ -225,7 +221,7 @@ class AgentCredentialListView(APIView):
         responses={200: s.VpnAgentPageSerializer, **errors(ERR_403)},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = current_user(request)
         if not is_city_it_admin(user):
             record_denied("vpn.agent_list", actor=user, detail={"reason": "not_city_it_admin"})
             raise Forbidden()
@@ -243,7 +239,7 @@ class AgentCredentialListView(APIView):
         body = s.VpnAgentIssueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         agent, credential = actions.issue_agent_credential(
-            _user(request), name=body.validated_data["name"]
+            current_user(request), name=body.validated_data["name"]
         )
         response = Response({**agent_data(agent), "credential": credential}, status=201)
         response["Cache-Control"] = "no-store"
@@ -271,7 +267,7 @@ class AgentCredentialRevokeView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        return Response(agent_data(actions.revoke_agent_credential(_user(request), pk)))
+        return Response(agent_data(actions.revoke_agent_credential(current_user(request), pk)))
 
 
 class AgentPeerListView(APIView):

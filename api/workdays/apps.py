@@ -9,6 +9,8 @@ class WorkdaysConfig(AppConfig):
     verbose_name = "工作日历 Working-day calendar"
 
     def ready(self) -> None:
-        from api.workdays import calendar
+        from api.common.health import register_warnings
+        from api.workdays import arrangements, calendar
 
         calendar.connect_signals()
+        register_warnings("calendar", arrangements.warnings)

@@ -130,15 +130,22 @@ def deadline_days(kind: str, urgency: str, countersigners: int = 0) -> float:
     ``kind`` is the step kind; a ``countersign`` step with two or more countersigners
     gets the countersign limit, every other step the ordinary one. ``urgency`` is the
     document's: ``normal``, ``urgent`` or ``very_urgent``."""
-    if urgency not in URGENCIES:
-        raise ValueError(f"unknown urgency {urgency!r}")
     if kind == "countersign" and countersigners >= 2:
         base = settings.GOVDESK_DEADLINE_COUNTERSIGN_DAYS
     else:
         base = settings.GOVDESK_DEADLINE_ORDINARY_DAYS
+    return scaled_days(base, urgency)
+
+
+def scaled_days(base: float, urgency: str) -> float:
+    """``base`` working days scaled for ``urgency`` (normal 100 %, urgent
+    GOVDESK_DEADLINE_URGENT_PERCENT, very urgent GOVDESK_DEADLINE_VERY_URGENT_PERCENT).
+    Shared by the step limits above and the document limits of api/workflow."""
+    if urgency not in URGENCIES:
+        raise ValueError(f"unknown urgency {urgency!r}")
     percent = {
         "normal": 100,
         "urgent": settings.GOVDESK_DEADLINE_URGENT_PERCENT,
         "very_urgent": settings.GOVDESK_DEADLINE_VERY_URGENT_PERCENT,
     }[urgency]
-    return base * percent / 100
+    return float(base) * percent / 100

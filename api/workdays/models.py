@@ -35,3 +35,24 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.kind}"
+
+
+class HolidayArrangement(models.Model):
+    """A State Council yearly holiday arrangement (节假日安排通知) imported into the
+    override table (docs/workdays.md#yearly-arrangement). Its presence for a year
+    means that year's calendar is published even when the ``holidays`` package does
+    not have it yet."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    notice = models.CharField(max_length=200, blank=True, help_text="e.g. 国办发明电〔2026〕7号")
+    day_count = models.PositiveSmallIntegerField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.notice}"

@@ -6,6 +6,11 @@ from api.workdays import views
 
 urlpatterns = [
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
+    path(
+        "calendar/arrangements/",
+        views.ArrangementListView.as_view(),
+        name="calendar-arrangements",
+    ),
     path("calendar/overrides/", views.OverrideListView.as_view(), name="calendar-overrides"),
     path(
         "calendar/overrides/<str:day>/",

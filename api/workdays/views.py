@@ -5,12 +5,16 @@
 * ``GET/POST /api/v1/calendar/overrides/`` and ``DELETE
   /api/v1/calendar/overrides/{date}/`` — the override table: everyone signed in
   reads it; only a city IT admin changes it (403, audited, for anyone else).
+* ``GET/POST /api/v1/calendar/arrangements/`` — the imported State Council yearly
+  arrangements (import: city IT admin; replaces that year's overrides at once).
+
+``GET /api/v1/calendar/`` also carries ``warnings`` when the current or next year has
+no published arrangement (api/workdays/arrangements.py).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -19,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.accounts.models import User
+from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
@@ -27,10 +31,10 @@ from api.common.pagination import CursorPagination
 from api.common.params import date_param
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
 from api.common.serializers import StrictSerializer
-from api.workdays import actions
+from api.workdays import actions, arrangements
 from api.workdays.calendar import days_between
 from api.workdays.deadlines import TZ
-from api.workdays.models import CalendarOverride, OverrideKind
+from api.workdays.models import CalendarOverride, HolidayArrangement, OverrideKind
 
 TAGS = ["calendar"]
 MAX_RANGE_DAYS = 400
@@ -54,9 +58,20 @@ class CalendarDaySerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
 
 
+class CalendarWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["holiday_arrangement_missing"])
+    year = serializers.IntegerField()
+    message = serializers.CharField()
+
+
 class CalendarSerializer(serializers.Serializer):
     to = serializers.DateField()
     days = CalendarDaySerializer(many=True)
+    warnings = CalendarWarningSerializer(
+        many=True,
+        help_text="the current or next year has no published State Council arrangement "
+        "(docs/workdays.md#yearly-arrangement); empty when all is well",
+    )
 
     def get_fields(self):
         # "from" is a Python keyword: declared here so the schema names it exactly.
@@ -117,6 +132,7 @@ class CalendarView(APIView):
                             "name": "",
                         },
                     ],
+                    "warnings": [],
                 },
                 response_only=True,
             )
@@ -152,7 +168,8 @@ class CalendarView(APIView):
             }
             for d in days_between(first, last)
         ]
-        return Response(CalendarSerializer({"from": first, "to": last, "days": days}).data)
+        body = {"from": first, "to": last, "days": days, "warnings": arrangements.warnings()}
+        return Response(CalendarSerializer(body).data)
 
 
 class OverridePagination(CursorPagination):
@@ -208,7 +225,7 @@ class OverrideListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         override = actions.add_override(
-            cast(User, request.user), day=values["date"], kind=values["kind"], name=values["name"]
+            current_user(request), day=values["date"], kind=values["kind"], name=values["name"]
         )
         return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
@@ -221,5 +238,76 @@ class OverrideDetailView(APIView):
         responses={204: None, **errors(ERR_403, ERR_404)},
     )
     def delete(self, request: Request, day: str) -> Response:
-        actions.remove_override(cast(User, request.user), day=_parse_day(day))
+        actions.remove_override(current_user(request), day=_parse_day(day))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArrangementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HolidayArrangement
+        fields = ["id", "year", "notice", "day_count", "imported_at"]
+
+
+class ArrangementDaySerializer(StrictSerializer):
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=OverrideKind.choices)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ArrangementImportSerializer(StrictSerializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    notice = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    days = ArrangementDaySerializer(many=True, allow_empty=False)  # at most 366: the action
+
+
+class ArrangementListView(generics.ListAPIView):
+    serializer_class = ArrangementSerializer
+    pagination_class = None
+    queryset = HolidayArrangement.objects.all()
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Imported State Council yearly arrangements (by year)",
+        responses={200: ArrangementSerializer(many=True)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Import a year's State Council holiday arrangement (city IT admin)",
+        description="Replaces every override of `year` with `days` (each date in `year`, "
+        "no date twice, at least one holiday) in one transaction, audited as "
+        "calendar.arrangement_imported (with the overrides it removed). `holiday`: a day "
+        "off of the notice (list every day of each holiday run, weekends included); "
+        "`workday`: a 调休 make-up working day. Importing again replaces the year again.",
+        request=ArrangementImportSerializer,
+        examples=[
+            OpenApiExample(
+                "Spring Festival 2027 (part)",
+                value={
+                    "year": 2027,
+                    "notice": "国务院办公厅关于2027年部分节假日安排的通知",
+                    "days": [
+                        {"date": "2027-02-06", "kind": "holiday", "name": "春节"},
+                        {"date": "2027-02-07", "kind": "holiday", "name": "春节"},
+                        {"date": "2027-02-20", "kind": "workday", "name": "春节调休上班"},
+                    ],
+                },
+                request_only=True,
+            )
+        ],
+        responses={201: ArrangementSerializer, **errors(ERR_400, ERR_403)},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = ArrangementImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        arrangement = arrangements.import_arrangement(
+            current_user(request),
+            year=values["year"],
+            days=values["days"],
+            notice=values["notice"],
+        )
+        return Response(ArrangementSerializer(arrangement).data, status=status.HTTP_201_CREATED)

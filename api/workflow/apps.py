@@ -11,3 +11,7 @@ class WorkflowConfig(AppConfig):
     def ready(self) -> None:
         # Delegation: move tasks when an absence starts or ends (docs/workflow.md#delegation).
         import api.workflow.receivers  # noqa: F401
+        from api.workflow import document_facts
+
+        # What the documents app (a lower layer) asks of tasks (api/documents/hooks.py).
+        document_facts.install()

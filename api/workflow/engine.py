@@ -1,6 +1,6 @@
 """Engine internals: opening steps, creating tasks, deciding when a step is complete.
 
-Docs: docs/workflow.md#steps-and-states. Called only from api/workflow/actions.py,
+Docs: docs/workflow.md#steps-and-states. Called only from api/workflow/actions/,
 inside the action's transaction and with the instance row already locked
 (``select_for_update``): that lock is what makes "the step is complete" a decision
 taken exactly once when several countersigners approve at the same moment.
@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from api.accounts.models import Post, User
+from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError
-from api.workflow import routing
+from api.workflow import routing, time_limits
 from api.workflow.models import (
     URGENCY_RANK,
     AssigneeKind,
@@ -28,7 +29,7 @@ from api.workflow.models import (
     TaskState,
     WorkflowInstance,
 )
-from api.workflow.signals import tasks_opened
+from api.workflow.signals import tasks_opened, tasks_opening
 
 LIVE_STATES = (TaskState.OPEN, TaskState.WAITING)
 
@@ -51,10 +52,9 @@ class Ctx:
 
     def flush(self) -> None:
         from api.audit.recorder import record
-        from api.notify.workflow import notify_tasks_opened
 
         if self.opened:  # in this transaction, before the audit lock (docs/notifications.md)
-            notify_tasks_opened(list(self.opened), self.now)
+            tasks_opening.send(sender=Task, task_ids=list(self.opened), now=self.now)
         for action, kwargs in self.events:
             record(action, **kwargs)
         self.events.clear()
@@ -191,7 +191,7 @@ def build_task(
 
 
 def _paused_query(instance: WorkflowInstance, step: dict):
-    return Task.objects.select_for_update().filter(
+    return Task.objects.select_for_update(no_key=True).filter(
         instance=instance,
         step_order=step["order"],
         state=TaskState.RETURNED,
@@ -229,14 +229,25 @@ def _due(
             None,
         )
     if paused is None or paused.due_at is None or paused.paused_at is None:
-        return routing.deadline(step, urgency, people, ctx.now)
+        own = routing.deadline(step, urgency, people, ctx.now)
+        if _sequential(step):
+            # The first turn: an even share of the step among its turns.
+            return time_limits.turn_due(time_limits.cap(own, instance.document), people, ctx.now)
+        return time_limits.cap(own, instance.document)
     from api.workdays.deadlines import resume_after_pause
 
     due, paused_for = resume_after_pause(paused.due_at, paused.paused_at, ctx.now)
     paused.paused_seconds += paused_for
     paused.paused_at = None
     paused.save(update_fields=["paused_seconds", "paused_at"])
-    return due
+    return time_limits.cap(due, instance.document)
+
+
+def _sequential(step: dict) -> bool:
+    return (
+        step["kind"] == StepKind.COUNTERSIGN
+        and step.get("countersign_mode") == CountersignMode.SEQUENTIAL
+    )
 
 
 def _principal_q(user: User):
@@ -274,7 +285,11 @@ def open_step(
             principals if principals is not None else resolve_assignees(instance, step, ctx.now)
         )
         principals = None
-        if step["assignee_kind"] == AssigneeKind.AUTO:
+        if step["assignee_kind"] == AssigneeKind.AUTO and step["kind"] == StepKind.DISTRIBUTE:
+            # A snapshot taken before distribute steps became dispatches: the drafter
+            # dispatches it (the step is completed by the exchange, never by itself).
+            people = [instance.document.drafter]
+        elif step["assignee_kind"] == AssigneeKind.AUTO:
             opener = run_automatic(instance, step, ctx)
             sender = None
             step = next_step(instance, step["order"])
@@ -324,7 +339,7 @@ def open_step(
 
 
 def run_automatic(instance: WorkflowInstance, step: dict, ctx: Ctx) -> Task:
-    """A step the system performs itself: number (编号) or distribute (分发)."""
+    """A step the system performs itself: number (编号)."""
     detail = perform_step_effect(instance, step, ctx.actor)
     task = Task.objects.create(
         instance=instance,
@@ -355,15 +370,14 @@ def run_automatic(instance: WorkflowInstance, step: dict, ctx: Ctx) -> Task:
 
 def _render_after_commit(document_id: int) -> None:
     """Render the numbered document (GB/T 9704, docs/rendering.md) once the number is
-    committed. ``robust``: a broker outage must not turn the committed approval into an
-    error; the render task is idempotent and can be re-queued."""
-    from api.documents.tasks import render_document
-
-    transaction.on_commit(lambda: render_document.delay(document_id), robust=True)
+    committed. A broker outage is logged, never turned into an error of the committed
+    approval (api/common/enqueue.py); the render task is idempotent and can be re-queued."""
+    enqueue_after_commit("api.documents.tasks.render_document", document_id)
 
 
 def perform_step_effect(instance: WorkflowInstance, step: dict, actor: User | None) -> dict:
-    """What completing a number or distribute step does to the document."""
+    """What completing a number step does to the document (a distribute step is
+    completed by the exchange dispatch: actions.distribute_step)."""
     if step["kind"] == StepKind.NUMBER:
         from api.documents.actions import assign_number
 
@@ -371,9 +385,6 @@ def perform_step_effect(instance: WorkflowInstance, step: dict, actor: User | No
         instance.document.doc_number = number
         _render_after_commit(instance.document_id)
         return {"doc_number": number}
-    if step["kind"] == StepKind.DISTRIBUTE:
-        # Issue 8 sends it through the exchange; for now the recipients are recorded.
-        return {"recipient_units": list(instance.participants.get("recipients", []))}
     return {}
 
 
@@ -395,6 +406,7 @@ def complete(instance: WorkflowInstance, ctx: Ctx) -> None:
         ]
     )
     set_status(instance.document, "completed")
+    time_limits.finish(instance.document, ctx.now, ctx.actor)
     ctx.event(
         "workflow.completed",
         actor=ctx.actor,
@@ -432,7 +444,7 @@ def round_tasks(instance: WorkflowInstance, *, lock: bool = True) -> list[Task]:
         "position", "id"
     )
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(no_key=True)
     return list(queryset)
 
 
@@ -444,7 +456,7 @@ def round_and_paused(instance: WorkflowInstance) -> tuple[list[Task], list[Task]
     """In one locking query: the current round's tasks (as ``round_tasks``) and every
     paused returned task of the instance, newest first (for ``open_step``'s deadlines)."""
     rows = list(
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(no_key=True)
         .filter(instance=instance)
         .filter(_round_and_paused_q(instance))
         .order_by("position", "id")
@@ -459,7 +471,7 @@ def lock_task_with_round(
     instance's current round and paused tasks (``round_and_paused``). The caller
     holds the instance lock, so the lock order stays instance, then tasks."""
     rows = list(
-        Task.objects.select_for_update(of=("self",))
+        Task.objects.select_for_update(of=("self",), no_key=True)
         .select_related("sender", "on_behalf_of")
         .filter(instance=instance)
         .filter(Q(pk=task_id) | _round_and_paused_q(instance))
@@ -515,7 +527,7 @@ def after_done(instance: WorkflowInstance, task: Task, ctx: Ctx) -> list[Task]:
             turn.state = TaskState.OPEN
             turn.received_at = ctx.now
             turn.sender = ctx.actor
-            turn.due_at = routing.deadline(step, instance.document.urgency, len(tasks), ctx.now)
+            turn.due_at = _next_turn_due(instance, step, tasks, len(waiting), ctx.now)
             turn.save(update_fields=["state", "received_at", "sender", "due_at"])
             ctx.opened.append(turn.pk)
             return tasks
@@ -527,6 +539,17 @@ def after_done(instance: WorkflowInstance, task: Task, ctx: Ctx) -> list[Task]:
         opener=task,
         paused_rows=paused,
     )
+
+
+def _next_turn_due(
+    instance: WorkflowInstance, step: dict, tasks: list[Task], turns_left: int, now: datetime
+) -> datetime:
+    """A later turn of a sequential countersign: what is left of the step — its own limit
+    from when its first turn opened, capped by the document — shared evenly among the
+    turns still to come (docs/workflow.md#document-time-limits)."""
+    opened = min((t.received_at for t in tasks if t.received_at is not None), default=now)
+    own = routing.deadline(step, instance.document.urgency, len(tasks), opened)
+    return time_limits.turn_due(time_limits.cap(own, instance.document), turns_left, now)
 
 
 def previous_human_step(instance: WorkflowInstance, order: int) -> tuple[dict, list[User]] | None:

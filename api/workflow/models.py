@@ -1,9 +1,9 @@
 """Workflow models: templates (per unit), instances (one run of a document through a
 template) and tasks (one person's piece of work at one step).
 
-Docs: docs/workflow.md. State changes happen only in api/workflow/actions.py.
+Docs: docs/workflow.md. State changes happen only in api/workflow/actions/.
 A running instance keeps a snapshot of its template's steps (``steps``), and a
-template that is in use is copied on write (views_templates / actions_templates), so
+template that is in use is copied on write (views/templates.py, actions/templates.py), so
 editing a template never changes a document already on its way.
 """
 
@@ -38,7 +38,9 @@ class StepKind(models.TextChoices):
 # Steps with several people at once (the others have exactly one assignee).
 MULTI_KINDS = frozenset({StepKind.COUNTERSIGN, StepKind.CIRCULATE})
 # Steps that may run with no human (assignee_kind "auto").
-AUTO_KINDS = frozenset({StepKind.NUMBER, StepKind.DISTRIBUTE})
+# A distribute step (分发) is never automatic: it is completed by the exchange dispatch
+# a clerk makes (docs/workflow.md#step-kinds).
+AUTO_KINDS = frozenset({StepKind.NUMBER})
 
 
 class AssigneeKind(models.TextChoices):
@@ -288,3 +290,31 @@ class Task(models.Model):
             and self.due_at is not None
             and self.due_at < timezone.now()
         )
+
+
+class UnitTimeLimit(models.Model):
+    """A unit's own document time limits (限时办结, docs/workflow.md#document-time-limits),
+    for the unit and every unit below it; the nearest unit with a row wins, a row for
+    the document's type before the unit's row for every type (``doc_type`` "").
+    Without any row the limits are GOVDESK_DEADLINE_ORDINARY_DAYS (1) and
+    GOVDESK_DEADLINE_COUNTERSIGN_DAYS (3); urgency scales either (api/workdays)."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.CASCADE, related_name="+")
+    doc_type = models.CharField(max_length=20, blank=True, help_text="'' = every type")
+    ordinary_days = models.DecimalField(max_digits=4, decimal_places=1)
+    countersign_days = models.DecimalField(
+        max_digits=4, decimal_places=1, help_text="when several leaders countersign"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit_id", "doc_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "doc_type"], name="unit_time_limit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"time limit {self.unit_id} {self.doc_type or '*'}"

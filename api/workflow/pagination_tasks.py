@@ -102,7 +102,7 @@ class KeysetPagination:
     def _decode(self, raw: str) -> list[Any]:
         try:
             values = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")).decode())
-        except (ValueError, UnicodeError, binascii.Error):
+        except (ValueError, UnicodeError, binascii.Error, RecursionError):
             raise NotFound(INVALID_CURSOR) from None
         if not isinstance(values, list) or len(values) != len(self.key):
             raise NotFound(INVALID_CURSOR)

@@ -23,6 +23,7 @@ ACTIONS = (
     "withdraw",
     "batch_approve",
     "seal",
+    "distribute",
 )
 
 
@@ -83,10 +84,15 @@ def allowed_actions(task: Task, user: User, *, owner: bool | None = None) -> dic
 
     base = own_open()
     sealing = task.step_kind == StepKind.SEAL  # sealed via POST …/seal/, never approved
-    code = base or ("seal_required" if sealing else None)
+    # distributed via POST …/distribute/ (the exchange dispatch), never approved
+    distributing = task.step_kind == StepKind.DISTRIBUTE
+    own_step = "seal_required" if sealing else "dispatch_required" if distributing else None
+    code = base or own_step
     result["approve"] = _deny(code) if code else OK
     code = base or (None if sealing else "not_seal_step")
     result["seal"] = _deny(code) if code else OK
+    code = base or (None if distributing else "not_distribute_step")
+    result["distribute"] = _deny(code) if code else OK
     circulation = task.step_kind == StepKind.CIRCULATE
     for name in ("return", "transfer"):
         code = base or ("circulation_step" if circulation else None)
@@ -109,6 +115,6 @@ def allowed_actions(task: Task, user: User, *, owner: bool | None = None) -> dic
     else:
         code = withdraw_refusal(instance, user, _current_round(instance))
         result["withdraw"] = _deny(code) if code else OK
-    code = base or ("seal_required" if sealing else None if task.batchable else "not_batchable")
+    code = base or own_step or (None if task.batchable else "not_batchable")
     result["batch_approve"] = _deny(code) if code else OK
     return result

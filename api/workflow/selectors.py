@@ -6,6 +6,7 @@ query (select_related), so their cost does not grow with the page size.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
@@ -186,6 +187,41 @@ def template_or_404(user: User, template_id: int, action: str = "workflow_templa
         )
         raise NotFound()
     return template
+
+
+USUAL_TEMPLATE_DAYS = 180
+
+
+def usual_template_id(unit: Any, direction: str) -> int | None:
+    """The unit's usual template for a direction (the clerk's picker starts on it): the
+    name its documents' flows used most in the last ``USUAL_TEMPLATE_DAYS`` days, by
+    name because an edit makes a new version (copy on write); that name's active usable
+    version, the unit's own before an ancestor's. None when the unit has no history."""
+    since = timezone.now() - timedelta(days=USUAL_TEMPLATE_DAYS)
+    used = list(
+        WorkflowInstance.objects.filter(
+            document__unit=unit, template__direction=direction, started_at__gte=since
+        )
+        .values("template__name")
+        .annotate(times=Count("id"))
+        .order_by("-times", "template__name")
+        .values_list("template__name", flat=True)[:5]
+    )
+    if not used:
+        return None
+    # Nearest unit last, so a nearer ancestor's version wins over a farther one's.
+    usable = {
+        (t.name, t.unit_id == unit.pk): t.pk
+        for t in templates_usable_by(unit)
+        .filter(direction=direction, name__in=used)
+        .prefetch_related(None)
+        .order_by("unit__path", "-version")
+    }
+    for name in used:
+        found = usable.get((name, True)) or usable.get((name, False))
+        if found:
+            return found
+    return None
 
 
 def templates_usable_by_any() -> QuerySet:

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from api.workflow import views_documents_flow as flow
-from api.workflow import views_tasks as tasks
+from api.workflow.views import documents_flow as flow
+from api.workflow.views import step_up as views_step_up
+from api.workflow.views import tasks
 
 urlpatterns = [
     path("tasks/", tasks.TaskListView.as_view(), name="task-list"),
@@ -16,6 +17,11 @@ urlpatterns = [
         "tasks/<int:pk>/add-countersigner/",
         tasks.AddCountersignerView.as_view(),
         name="task-add-countersigner",
+    ),
+    path(
+        "tasks/<int:pk>/step-up-options/",
+        views_step_up.TaskStepUpOptionsView.as_view(),
+        name="task-step-up-options",
     ),
     path("tasks/<int:pk>/acknowledge/", tasks.AcknowledgeView.as_view(), name="task-acknowledge"),
     path("documents/<int:pk>/submit/", flow.SubmitView.as_view(), name="document-submit"),

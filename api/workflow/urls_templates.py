@@ -1,8 +1,10 @@
-"""Routes of the workflow templates admin API (docs/workflow.md#templates-api)."""
+"""Routes of the workflow templates admin API (docs/workflow.md#templates-api) and of a
+unit's document time limits (docs/workflow.md#document-time-limits)."""
 
 from django.urls import path
 
-from api.workflow import views_templates as views
+from api.workflow.views import templates as views
+from api.workflow.views.time_limits import UnitTimeLimitsView
 
 urlpatterns = [
     path("workflow-templates/", views.TemplateListView.as_view(), name="workflow-template-list"),
@@ -16,4 +18,6 @@ urlpatterns = [
         views.TemplateDeactivateView.as_view(),
         name="workflow-template-deactivate",
     ),
+    # A unit's document time limits (docs/workflow.md#document-time-limits).
+    path("units/<int:pk>/time-limits/", UnitTimeLimitsView.as_view(), name="unit-time-limits"),
 ]

@@ -64,6 +64,9 @@ class Result:
     error_detail: str | None = None
     retry_after: float | None = None
     attempts: int = 1
+    # A provider that splits one message (SMPP: one message id per concatenated part)
+    # names every part here, for matching its delivery receipts.
+    provider_part_ids: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -9,8 +9,10 @@ Docs: docs/pwa.md#the-demo-task. Usage, with the demo running (``make demo``)::
 The clerk drafts an urgent notice and submits it into 市政府办公室发文 with leader1–3
 countersigning and the mayor signing off; the director reviews it (one tap). Then
 leader1, leader2 and leader3 each have a 会签 task in 待办 — what the PWA's browser tests
-and the screenshots approve. Prints the document ids. Standard library only; the demo
-password comes from GOVDESK_DEMO_PASSWORD (default GovDesk@2026).
+and the screenshots approve. Prints the document ids. HTTP through the standard library;
+the notice is the demo data's showcase notice (``api.demo.city.showcase_notice``, read
+from this repository: 主送 once, as the document's main_recipients). The demo password
+comes from GOVDESK_DEMO_PASSWORD (default GovDesk@2026).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
+
+# The notice itself is demo data (api/demo/city.py: pure data, one 主送).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from api.demo.city import SHOWCASE_TITLES, showcase_notice
 
 PASSWORD = os.environ.get("GOVDESK_DEMO_PASSWORD", "GovDesk@2026")
 TEMPLATE = "市政府办公室发文"
@@ -61,23 +68,7 @@ def seed(base: str, title: str) -> int:
     clerk, director = Api(base, "clerk"), Api(base, "director")
     leaders = [Api(base, name).id for name in ("leader1", "leader2", "leader3")]
     mayor = Api(base, "mayor").id
-    document = clerk.call(
-        "POST",
-        "/api/v1/documents/",
-        {
-            "direction": "outgoing",
-            "title": title,
-            "doc_type": "notice",
-            "urgency": "urgent",
-            "body": [
-                {"level": 0, "text": "各区县人民政府，市政府各部门："},
-                {"level": 1, "text": "高度重视冬季安全生产工作"},
-                {"level": 0, "text": "各地各部门要压实责任，开展隐患排查，确保群众生命财产安全。"},
-                {"level": 0, "text": "请认真贯彻落实。"},
-            ],
-            "main_recipients": "各区县人民政府，市政府各部门",
-        },
-    )
+    document = clerk.call("POST", "/api/v1/documents/", showcase_notice(title))
     templates = clerk.call("GET", "/api/v1/workflow-templates/?direction=outgoing")
     rows = templates["results"] if isinstance(templates, dict) else templates
     template = next(t for t in rows if t["name"] == TEMPLATE)
@@ -110,11 +101,7 @@ def main() -> int:
         if todo["results"]:
             print("leader1 already has a task in 待办: nothing to do")  # noqa: T201
             return 0
-    titles = [
-        "关于做好冬季安全生产工作的通知",
-        "关于开展冬季消防安全检查的通知",
-        "关于做好元旦春节期间值班工作的通知",
-    ]
+    titles = SHOWCASE_TITLES
     for i in range(args.count):
         title = titles[i % len(titles)] + ("" if i < len(titles) else f"（{i + 1}）")
         document_id = seed(args.url, title)

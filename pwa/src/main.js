@@ -2,14 +2,16 @@
 import { createApp } from 'vue'
 import App from './App.vue'
 import { router } from './router.js'
+import { i18n, installLocale } from './i18n/index.js'
 import { startOutbox } from './lib/outbox.js'
 import './styles.css'
 
-if (localStorage.getItem('govdesk.largeFont') === '1') {
-  document.documentElement.classList.add('large-font')
-}
+import { applyTextSize } from './lib/prefs.js'
 
-createApp(App).use(router).mount('#app')
+applyTextSize()
+
+installLocale()
+createApp(App).use(i18n).use(router).mount('#app')
 startOutbox().catch(() => {})
 
 // The service worker after the first paint, so it never competes with the app shell.

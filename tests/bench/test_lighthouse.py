@@ -7,7 +7,7 @@ pwa/scripts/lighthouse.mjs (Lighthouse from pwa/node_modules, CHROME_PATH=/usr/b
 mobile profile): a cold first visit of / and a signed-in repeat visit of the to-do list.
 Prints the figures and writes var/bench/lighthouse.json.
 
-Targets (issue 6): performance ≥ 95, accessibility ≥ 95, first-load JavaScript
+Targets (docs/pwa.md#lighthouse): performance ≥ 95, accessibility ≥ 95, first-load JavaScript
 ≤ 150 KB compressed, the to-do list on screen ≤ 1.5 s on a repeat visit under mobile
 throttling. The byte budget and accessibility are deterministic and asserted; the
 timing-based ones (performance score, the repeat visit) are reported with

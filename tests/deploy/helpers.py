@@ -74,14 +74,23 @@ def http(
         return status, text
 
 
+class GiveUp(Exception):
+    """Raised by a ``wait_until`` predicate when the event can no longer happen (the
+    process that would cause it has exited): the wait fails at once."""
+
+
 def wait_until(
     predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.3
 ) -> object:
+    """Polls ``predicate`` until it returns a true value (the event happened); the
+    timeout is a bound for a failing run, not a measurement: make it generous."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
             value = predicate()
+        except GiveUp as exc:
+            raise AssertionError(f"gave up waiting for {what}: {exc}") from None
         except Exception as exc:  # kept for the failure message
             last_error = exc
             value = None

@@ -24,7 +24,9 @@ from tests.deploy.helpers import PYTHON, REPO, clean_env
 
 DOCKER = REPO / "docker"
 COMPOSE = DOCKER / "compose.yaml"
-APP_SERVICES = ("setup", "web", "worker", "beat")
+APP_SERVICES = ("setup", "web", "worker", "beat", "smpp-receipts")
+# Started only with their profile (docs/notifications.md#zero-internet-profile).
+OPTIONAL_SERVICES = {"smpp-receipts": "smpp", "prosody": "xmpp"}
 
 
 def _compose_cli() -> list[str] | None:
@@ -78,14 +80,25 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
-    assert set(resolved["services"]) == set(APP_SERVICES) | {"postgres", "redis", "nginx"}
+    assert set(resolved["services"]) == set(APP_SERVICES) | {
+        "postgres",
+        "redis",
+        "nginx",
+        "prosody",
+        "janus",
+    }
     # The env file was found and merged into every application service.
     for name in APP_SERVICES:
         assert resolved["services"][name]["environment"]["GOVDESK_MODE"] == "production"
 
 
 def test_the_services_of_the_distributed_deployment(services):
-    assert set(services) == {"postgres", "redis", "setup", "web", "worker", "beat", "nginx"}
+    assert set(services) - set(OPTIONAL_SERVICES) == {
+        "postgres", "redis", "setup", "web", "worker", "beat", "nginx", "janus"
+    }  # fmt: skip
+    for name, profile in OPTIONAL_SERVICES.items():
+        assert services[name]["profiles"] == [profile]
+    assert _command(services["smpp-receipts"]) == ["manage", "notify_smpp_receipts"]
 
 
 def test_commands_name_real_modules(services):
@@ -108,6 +121,23 @@ def test_commands_name_real_modules(services):
         "manage.py collectstatic --noinput",
     ):
         assert step in entrypoint
+
+
+def test_janus_runs_from_the_image_with_its_media_ports(compose, services):
+    janus = services["janus"]
+    assert janus["image"].startswith("govdesk:") and janus["read_only"] is True
+    assert _command(janus) == ["python", "-m", "api.meetings.janus", "serve"]
+    assert importlib.util.find_spec("api.meetings.janus.__main__") is not None
+    assert "20000-20199:20000-20199/udp" in janus["ports"]
+    assert janus["environment"]["GOVDESK_JANUS_RTP_PORTS"] == "20000-20199"
+    # GovDesk reaches it on the backend; nginx proxies browsers' WebSocket to it.
+    assert set(janus["networks"]) == {"backend", "media"}
+    assert "media" in services["nginx"]["networks"]
+    conf = (DOCKER / "nginx.conf").read_text()
+    assert "location = /janus-ws" in conf and "proxy_pass http://janus:8188/;" in conf
+    assert "janus" in (DOCKER / "Dockerfile").read_text()
+    env = _env_file(DOCKER / ".env.example")
+    assert env["GOVDESK_JANUS_API_URL"] == "http://janus:8088/janus"
 
 
 def test_every_service_has_a_health_check_and_waits_for_what_it_needs(services):
@@ -163,6 +193,7 @@ def test_volumes_are_named_and_shared_where_needed(compose, services):
         "rendered",
         "seals",
         "instructions",
+        "prosody",
     }
     for volume, spec in compose["volumes"].items():
         assert spec == {"name": f"govdesk_{volume}"}  # docs/operations.md names them
@@ -238,7 +269,9 @@ def test_dockerfile_is_multi_stage_non_root_and_health_checked():
     assert "-c requirements.lock" in stages["wheels"]
     assert "build-essential" in stages["wheels"] and "build-essential" not in runtime
     assert "pip install" not in runtime
-    # The runtime stage installs only the CJK fonts the renderer embeds — no build tools.
+    # The runtime stage installs only what the running code calls — the CJK fonts the
+    # renderer embeds, poppler (page images and text), LibreOffice without a GUI
+    # (attachment previews), Janus (video meetings) — no build tools.
     runtime_packages = {
         word
         for line in runtime.splitlines()
@@ -246,7 +279,11 @@ def test_dockerfile_is_multi_stage_non_root_and_health_checked():
         for word in line.split("--no-install-recommends", 1)[-1].replace("\\", " ").split()
         if not word.startswith("&")
     }
-    assert runtime_packages <= {"fonts-arphic-uming", "fonts-arphic-ukai", "fonts-wqy-microhei"}
+    assert runtime_packages <= {
+        "fonts-arphic-uming", "fonts-arphic-ukai", "fonts-wqy-microhei", "janus", "poppler-utils",
+        "libreoffice-core-nogui", "libreoffice-writer-nogui", "libreoffice-calc-nogui",
+        "libreoffice-impress-nogui",
+    }  # fmt: skip
     assert re.search(r"^USER govdesk", runtime, flags=re.MULTILINE)
     assert "HEALTHCHECK" in runtime and "govdesk-healthcheck" in runtime
     # Every file or folder the build copies from the context exists in the repository

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,10 +20,11 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from api.accounts import demo_city
+from api.demo import city as demo_city
 from tests.deploy.helpers import (
     PYTHON,
     REPO,
+    GiveUp,
     alive,
     clean_env,
     command_line,
@@ -37,6 +39,11 @@ from tests.deploy.helpers import (
 
 DEMO = REPO / "scripts" / "demo.py"
 TEST_PASSWORD = "Demo-Launcher#2026"  # GOVDESK_DEMO_PASSWORD replaces the default
+# Bounds on waiting for events, not measurements: generous, because the machine may be
+# busy (migrate + seed_demo on a fresh SQLite file; the stop is 15 s of grace, then
+# SIGKILL and up to 5 s per child).
+START_TIMEOUT = 240
+STOP_TIMEOUT = 90
 
 
 def _load_demo_module():
@@ -84,9 +91,25 @@ class Launcher:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def wait_ready(self, timeout: float = 45) -> dict:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
+        """Health 200 from gunicorn: the launcher may still be starting (see wait_for_banner)."""
         try:
             return wait_for_health(f"{self.base}/api/v1/health/", timeout, alive=self.running)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- launcher log ---\n{tail(self.log)}") from None
+
+    def wait_for_banner(self, timeout: float = START_TIMEOUT) -> str:
+        """The banner: the launcher has seen health 200, seeded the demo task and now
+        supervises its children. Returns the log so far."""
+
+        def banner() -> str | None:
+            if not self.running():
+                raise GiveUp(f"the launcher exited (code {self.proc.returncode}) first")
+            text = self.log.read_text()
+            return text if "is running." in text else None
+
+        try:
+            return str(wait_until(banner, timeout, "the launcher's banner"))
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- launcher log ---\n{tail(self.log)}") from None
 
@@ -111,6 +134,40 @@ def _login(base: str, username: str, password: str, otp: str | None = None) -> d
     assert status == 200, (username, status, body)
     assert isinstance(body, dict) and body.get("access") and body.get("refresh"), body
     return body
+
+
+def _enrol_a_phone(launcher: Launcher, tmp_path: Path) -> None:
+    """request → approve → config download → QR over HTTP, with only what the
+    launcher configured (docs/vpn.md#the-demo-gateway)."""
+    assert "VPN: demo gateway 127.0.0.1:51820" in launcher.log.read_text()
+    assert (launcher.var_dir / "vpn-demo" / "wg0.keys").exists()
+    staff = _login(launcher.base, "office_staff", TEST_PASSWORD)["access"]
+    admin = _login(launcher.base, "office_admin", TEST_PASSWORD)["access"]
+    status, device = http(
+        "POST", f"{launcher.base}/api/v1/vpn/devices/", {"name": "赵丽的手机"},
+        headers={"Authorization": f"Bearer {staff}"},
+    )  # fmt: skip
+    assert status == 201 and isinstance(device, dict), device
+    status, body = http(
+        "POST", f"{launcher.base}/api/v1/vpn/devices/{device['id']}/approve/", {},
+        headers={"Authorization": f"Bearer {admin}"},
+    )  # fmt: skip
+    assert status == 200, body
+    status, fetched = http(
+        "POST", f"{launcher.base}/api/v1/vpn/devices/{device['id']}/config/", {},
+        headers={"Authorization": f"Bearer {staff}"},
+    )  # fmt: skip
+    assert status == 200 and isinstance(fetched, dict), fetched
+    assert fetched["qr_png"].startswith("data:image/png;base64,")
+    assert "Endpoint = 127.0.0.1:51820" in fetched["config"]
+    if shutil.which("wg-quick"):
+        conf = tmp_path / "wgphone.conf"
+        conf.write_text(fetched["config"])
+        stripped = subprocess.run(
+            ["wg-quick", "strip", str(conf)], capture_output=True, text=True, timeout=30,
+            check=False,
+        )  # fmt: skip
+        assert stripped.returncode == 0, stripped.stderr
 
 
 def _send_heartbeat(var_dir: Path) -> str:
@@ -160,8 +217,7 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         assert health["status"] == "ok"
         assert health["database"]["ok"] and health["broker"]["ok"]
         # The launcher prints the banner once it has seen health 200 itself.
-        wait_until(lambda: "is running." in launcher.log.read_text(), 15, "the banner")
-        log = launcher.log.read_text()
+        log = launcher.wait_for_banner()
         assert f"http://127.0.0.1:{launcher.port}/api/v1/" in log
         assert "/api/docs/" in log and TEST_PASSWORD in log
         for username in demo.REQUIRED_ACCOUNTS:
@@ -193,22 +249,25 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         )
         assert status == 200 and todo["results"], todo
         assert todo["results"][0]["step"]["kind"] == "countersign", todo["results"][0]
+        # The demo gateway (docs/vpn.md#the-demo-gateway): a phone is requested,
+        # approved and its config downloaded, which wg-quick accepts.
+        _enrol_a_phone(launcher, tmp_path)
         # The docs UI is served (no CDN) and its assets come from collectstatic.
         status, _ = http("GET", f"{launcher.base}/api/docs/")
         assert status == 200
 
         # Beat's start-up heartbeat went through the broker to the real worker ...
-        first = wait_until(lambda: _worker_seen(launcher.base), 30, "beat's first heartbeat")
+        first = wait_until(lambda: _worker_seen(launcher.base), 120, "beat's first heartbeat")
         # ... and so does a task this test sends now, through the same broker folders.
         task_id = _send_heartbeat(launcher.var_dir)
         wait_until(
             lambda: (seen := _worker_seen(launcher.base)) is not None and seen > first,
-            20,
+            120,
             "the worker to run the task sent through the broker",
         )
         wait_until(
             lambda: f"heartbeat[{task_id}] succeeded" in launcher.log.read_text(),
-            10,
+            60,
             "the worker's log line for that very task",
         )
 
@@ -216,14 +275,25 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         pids = launcher.remember_processes()
         commands = " | ".join(command_line(pid) for pid in pids)
         assert "gunicorn" in commands and "worker" in commands and "beat" in commands, commands
+        assert "notify_smpp_receipts" in commands, commands  # the SMS receipt receiver
         assert len(pids) >= 5, commands  # 3 leaders + gunicorn workers + Celery pool
 
         # Ctrl-C: everything stops, nothing is left behind.
         assert launcher.proc is not None
         os.kill(launcher.proc.pid, signal.SIGINT)
-        assert launcher.proc.wait(timeout=30) == 0, tail(launcher.log)
+        assert launcher.proc.wait(timeout=STOP_TIMEOUT) == 0, tail(launcher.log)
         _assert_all_gone(pids)
-        assert "stopped: fakes, web, worker, beat" in launcher.log.read_text()
+        # Janus joins them when Debian's janus is installed (docs/meetings.md#deployment).
+        from api.meetings.janus.config import binary
+
+        started = (
+            "janus, fakes, web, worker, beat, receipts"
+            if binary()
+            else "fakes, web, worker, beat, receipts"
+        )
+        assert f"stopped: {started}" in launcher.log.read_text()
+        if binary():
+            assert "janus" in commands, commands
 
         # A second `make demo` on the same data starts again (migrate and seed_demo
         # are idempotent) ...
@@ -232,7 +302,11 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         launcher.start()
         launcher.wait_ready()
         _login(launcher.base, "clerk", TEST_PASSWORD)
-        # ... and when one of its processes dies, it stops the others and fails.
+        # ... and when one of its processes dies, it stops the others and fails. Health
+        # 200 is not the launcher's "started": it polls health itself and seeds the demo
+        # task before it supervises; its banner is the event that says it now does (a
+        # child lost before that is reported "during start-up" instead).
+        launcher.wait_for_banner()
         pids = launcher.remember_processes()
         beat = next(
             pid
@@ -240,8 +314,11 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
             if " beat" in command_line(pid) and _parent(pid) == launcher.proc.pid
         )
         os.kill(beat, signal.SIGKILL)
-        assert launcher.proc.wait(timeout=30) == 1
-        assert "beat exited unexpectedly" in launcher.log.read_text(), tail(launcher.log)
+        assert launcher.proc.wait(timeout=STOP_TIMEOUT) == 1, tail(launcher.log)
+        # The launcher wrote (and flushed) its last lines before it exited: no waiting.
+        log = launcher.log.read_text()
+        assert "error: beat exited unexpectedly (code -9)" in log, tail(launcher.log)
+        assert f"stopped: {started}" in log.split("exited unexpectedly")[-1]
         _assert_all_gone(pids)
     finally:
         launcher.cleanup()
@@ -250,7 +327,7 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
 def _assert_all_gone(pids: set[int]) -> None:
     """No process the launcher started is left (SIGKILLed ones may take a moment)."""
     try:
-        wait_until(lambda: not alive(pids), 5, "every process of the demo to be gone")
+        wait_until(lambda: not alive(pids), 30, "every process of the demo to be gone")
     except AssertionError:
         raise AssertionError({pid: command_line(pid) for pid in alive(pids)}) from None
 
@@ -359,6 +436,34 @@ def test_fakes_environment_points_every_channel_at_the_fakes(tmp_path):
     assert commands["web"][commands["web"].index("--threads") + 1] == "16"
 
 
+def test_the_demo_sends_sms_over_smpp_to_the_fake_smsc_and_receives_receipts(tmp_path):
+    """With an SMPP port the demo's SMS go to the fakes' SMS centre and a fifth process
+    receives the delivery receipts (docs/notifications.md#zero-internet-profile)."""
+    from notifications.fakes.__main__ import smpp_account
+    from notifications.fakes.gateways import init_directory
+
+    init_directory(tmp_path / "fakes", "http://127.0.0.1:8125/")
+    account = smpp_account(tmp_path / "fakes")
+    env = demo.fakes_environment(tmp_path / "fakes", 8125, {}, 8126)
+    assert env["GOVDESK_NOTIFY_SMS_PROVIDER"] == "smpp"
+    assert env["GOVDESK_NOTIFY_SMPP_PORT"] == "8126"
+    assert env["GOVDESK_NOTIFY_SMPP_PASSWORD"] == account["password"]
+    assert len(account["password"]) == 8  # SMPP 3.4's limit
+    full = demo.demo_environment({"GOVDESK_VAR_DIR": str(tmp_path)}, keep_env=False) | env
+    script = (
+        "import api.settings as s; print(s.GOVDESK_NOTIFY_SMS_PROVIDER, s.GOVDESK_NOTIFY_SMPP_PORT)"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", script], cwd=str(REPO), env=full, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["smpp", "8126"]
+    commands = dict(demo.build_commands(PYTHON, _settings_stub(), "127.0.0.1", 8000,
+                                        (tmp_path, 8125, 8126)))  # fmt: skip
+    assert commands["fakes"][-2:] == ["--smpp-port", "8126"]
+    assert commands["receipts"][-1] == "notify_smpp_receipts"
+
+
 def _settings_stub():
     class Stub:
         CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/x"
@@ -379,16 +484,33 @@ def test_supervisor_stops_the_survivors_and_their_children_when_one_dies():
             "crasher", [PYTHON, "-c", "import time, sys; time.sleep(0.5); sys.exit(3)"], os.environ
         )
         supervisor.relay()
-        wait_until(lambda: descendants(sleeper.pid), 10, "the sleeper's own child")
+        wait_until(lambda: descendants(sleeper.pid), 60, "the sleeper's own child")
         family = {sleeper.pid, *descendants(sleeper.pid)}
         gone = supervisor.wait(poll=0.05)
         assert gone is crasher and crasher.proc.returncode == 3
         supervisor.stop()
         assert sleeper.proc.returncode is not None
         # The grandchild in the sleeper's group goes too (SIGKILL: gone within moments).
-        wait_until(lambda: not alive(family), 5, "the sleeper's family to be gone")
+        wait_until(lambda: not alive(family), 30, "the sleeper's family to be gone")
     finally:
         supervisor.force.set()
+        supervisor.stop()
+
+
+def test_a_child_lost_before_the_banner_is_reported_as_during_start_up():
+    """Until its banner the launcher polls health (and seeds the demo task); a child
+    that dies then is named, with "during start-up" — the wording the launcher test
+    must not expect after health 200 alone (it waits for the banner)."""
+    console = demo.Console(stream=open(os.devnull, "w"), colour=False)  # noqa: SIM115
+    supervisor = demo.Supervisor(console, stop_timeout=5)
+    try:
+        gone = supervisor.start("beat", [PYTHON, "-c", "raise SystemExit(3)"], os.environ)
+        gone.proc.wait(timeout=60)
+        with pytest.raises(
+            demo.DemoError, match=r"^beat exited unexpectedly during start-up \(code 3\)$"
+        ):
+            demo.wait_for_health(f"http://127.0.0.1:{free_port()}/", supervisor, timeout=60)
+    finally:
         supervisor.stop()
 
 
@@ -414,9 +536,35 @@ def test_children_do_not_outlive_a_killed_launcher(tmp_path):
         assert alive([child])
         proc.kill()
         proc.wait(timeout=10)
-        wait_until(lambda: not alive([child]), 10, "the orphaned child to exit")
+        wait_until(lambda: not alive([child]), 30, "the orphaned child to exit")
     finally:
         proc.kill()
         proc.wait(timeout=10)
         if child is not None:
             kill_tree(alive([child]))
+
+
+@pytest.mark.parametrize("port", [8000, 8080, 8112])
+def test_passkey_origins_follow_the_demo_port(tmp_path, port):
+    """Passkeys work at http://localhost:<GOVDESK_PORT> whatever the port (README's
+    8000 and 8080 among them): the settings the demo's processes load accept it."""
+    env = demo.demo_environment({"GOVDESK_VAR_DIR": str(tmp_path)}, keep_env=False, port=port)
+    script = "import api.settings as s; print(' '.join(s.GOVDESK_WEBAUTHN_ORIGINS))"
+    result = subprocess.run(
+        [PYTHON, "-c", script], cwd=str(REPO), env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [f"http://localhost:{port}"]
+    # Someone who chose the origins (or another RP ID) keeps them.
+    chosen = {"GOVDESK_WEBAUTHN_ORIGINS": "https://oa.example.gov.cn"}
+    assert demo.demo_environment(chosen, keep_env=True, port=port)["GOVDESK_WEBAUTHN_ORIGINS"] == (
+        "https://oa.example.gov.cn"
+    )
+    other_rp = {"GOVDESK_WEBAUTHN_RP_ID": "oa.example.gov.cn"}
+    assert "GOVDESK_WEBAUTHN_ORIGINS" not in demo.demo_environment(
+        other_rp, keep_env=True, port=port
+    )
+    assert demo.passkey_origins(port, "govdesk.localhost").split(",") == [
+        f"http://localhost:{port}",
+        f"http://govdesk.localhost:{port}",
+    ]

@@ -238,7 +238,7 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
         try:
             wait_until(
                 lambda: stack.all_running() and http("GET", url, headers=headers)[0] == 200,
-                60,
+                180,
                 "health 200 from the native production stack",
             )
         except AssertionError as exc:
@@ -252,7 +252,7 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
 
         # Beat's heartbeat went through Redis to the worker, which wrote it to the cache.
         try:
-            wait_until(lambda: _worker_seen(url, headers), 30, "beat's heartbeat via the worker")
+            wait_until(lambda: _worker_seen(url, headers), 120, "beat's heartbeat via the worker")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{stack.logs()}") from None
 
@@ -272,7 +272,9 @@ def test_the_compose_processes_run_natively_on_postgres_and_redis(
         pids = stack.remember()
         codes = stack.stop()
         assert codes == {"web": 0, "worker": 0, "beat": 0}, stack.logs()
-        assert not alive(pids)
+        # The main processes have exited; their last children may still be on the way
+        # out (not yet reaped): wait for that, rather than look once.
+        wait_until(lambda: not alive(pids), 30, "every process of the stack to be gone")
     finally:
         stack.cleanup()
 

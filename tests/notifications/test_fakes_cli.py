@@ -140,3 +140,44 @@ def test_fakes_refuse_to_listen_beyond_loopback():
 
     with pytest.raises(ValueError, match="loopback"):
         make_server(lambda req: (200, {}), host="0.0.0.0")
+
+
+@pytest.mark.slow
+def test_serve_runs_the_fake_smsc_and_logs_the_sms_it_reassembled(tmp_path):
+    from notifications.channels.sms_smpp import SmppSmsChannel
+    from notifications.fakes.__main__ import smpp_account
+
+    port, smpp_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "notifications.fakes", "serve", "--dir", str(tmp_path),
+         "--port", str(port), "--smpp-port", str(smpp_port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    text = "关于年终考核的通知" * 10  # 90 characters: two UCS-2 parts
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get_json(base + "_received")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        account = smpp_account(tmp_path)
+        channel = SmppSmsChannel(
+            "127.0.0.1", smpp_port, account["system_id"], account["password"], rate=0
+        )
+        [result] = channel.send([Message("13800138000", text, "", "k-smpp")])
+        channel.close()
+        assert result.ok and len(result.provider_part_ids) == 2
+        [line] = get_json(base + "_received?service=smsc")["received"]
+        assert line["recipient"] == "13800138000" and line["text"] == text
+        assert line["parts"] == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert f"smsc → 13800138000: '{text}' (2 part(s), UCS-2" in out.decode()

@@ -61,6 +61,21 @@ class Server:
     proc: subprocess.Popen
     var_dir: Path
     log: Path
+    env: dict
+
+    def render(self, document_id: int) -> None:
+        """Render a document now (what the Celery worker does after 送审), so it has
+        page images: ``manage.py shell`` against the server's own database."""
+        code = (
+            "from api.documents.rendering.actions import store_rendering; "
+            f"store_rendering({int(document_id)})"
+        )
+        out = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", code], cwd=REPO, env=self.env,
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        if out.returncode != 0:
+            raise AssertionError(f"rendering failed: {out.stdout}{out.stderr}")
 
     def seed_tasks(self, count: int) -> list[int]:
         """Documents whose countersign step gives leader1–3 a task each; their ids."""
@@ -77,9 +92,13 @@ class Server:
         stop_process(self.proc)
 
 
-def start_server(var_dir: Path) -> Server:
+def start_server(
+    var_dir: Path, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Server:
+    """``extra_env``: more settings (the meetings test points it at its Janus);
+    ``port``: when something started first must know the server's address."""
     build_pwa_if_missing()
-    port = free_port()
+    port = port or free_port()
     base = f"http://localhost:{port}"
     env = clean_env(
         GOVDESK_MODE="development",
@@ -96,6 +115,7 @@ def start_server(var_dir: Path) -> Server:
         # closed page's stream holds its thread until the next heartbeat).
         GOVDESK_WEB_THREADS=str(WEB_THREADS),
         PYTHONPATH=str(REPO),
+        **(extra_env or {}),
     )
     var_dir.mkdir(parents=True, exist_ok=True)
     log = var_dir / "server.log"
@@ -116,9 +136,9 @@ def start_server(var_dir: Path) -> Server:
         )  # fmt: skip
     try:
         wait_for_health(
-            f"http://127.0.0.1:{port}/api/v1/health/", 60, alive=lambda: proc.poll() is None
+            f"http://127.0.0.1:{port}/api/v1/health/", 180, alive=lambda: proc.poll() is None
         )
     except AssertionError as error:
         stop_process(proc)
         raise AssertionError(f"{error}\n{tail(log)}") from None
-    return Server(base=base, proc=proc, var_dir=var_dir, log=log)
+    return Server(base=base, proc=proc, var_dir=var_dir, log=log, env=env)

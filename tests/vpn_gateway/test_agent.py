@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,16 +22,23 @@ from vpn_gateway.keys import generate_key_pair
 CREDENTIAL = "gda_agent-test-credential"
 
 
-def signed(version: int, addresses: list[str]) -> dict:
+def signed(
+    version: int,
+    addresses: list[str],
+    *,
+    keys: list[str] | None = None,
+    generated_at: str = "2026-01-01T00:00:00Z",
+) -> dict:
+    keys = keys or [generate_key_pair()[1] for _ in addresses]
     payload = {
         "format": peerlist.FORMAT,
         "version": version,
-        "generated_at": "2026-01-01T00:00:00Z",
+        "generated_at": generated_at,
         "pool": "10.99.0.0/24",
         "gateway": "10.99.0.1",
         "peers": [
-            {"id": i, "public_key": generate_key_pair()[1], "address": a}
-            for i, a in enumerate(addresses, 1)
+            {"id": i, "public_key": key, "address": a}
+            for i, (key, a) in enumerate(zip(keys, addresses, strict=True), 1)
         ],
     }
     return peerlist.sign(payload, peerlist.credential_hash(CREDENTIAL))
@@ -98,17 +106,27 @@ SHOWCONF = (
 
 
 class FakeWg:
-    """Stands in for ``wg``: remembers each applied peer set and answers ``dump``."""
+    """Stands in for ``wg``: remembers each applied peer set and answers ``dump``
+    (with ``reflect``, the dump lists the peers of the last syncconf, as a real
+    interface would; ``peers`` is what the interface holds now)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reflect: bool = False) -> None:
         self.applied: list[str] = []
         self.dump = "priv\tpub\t51820\toff\n"
+        self.reflect = reflect
+        self.peers: list[tuple[str, str]] = []
 
     def __call__(self, argv: list[str]) -> str:
         if argv[1] == "syncconf":
-            self.applied.append(Path(argv[3]).read_text())
+            text = Path(argv[3]).read_text()
+            self.applied.append(text)
+            keys = re.findall(r"PublicKey = (\S+)\nAllowedIPs = (\S+)", text)
+            self.peers = [(key, allowed) for key, allowed in keys]
             return ""
         if argv[1:] == ["show", "wgd-test", "dump"]:
+            if self.reflect:
+                lines = [f"{k}\t(none)\t(none)\t{a}\t0\t0\t0\toff" for k, a in self.peers]
+                return "\n".join([self.dump.rstrip("\n"), *lines]) + "\n"
             return self.dump
         if argv[1:] == ["showconf", "wgd-test"]:
             return SHOWCONF
@@ -342,3 +360,66 @@ def test_unreadable_wg_dump_skips_the_report_but_keeps_the_peers(api, tmp_path):
     assert agent.run_once() is True
     assert len(wg.applied) == 1 and agent.applied is not None and agent.applied.version == 3
     assert api.reports == []
+
+
+def test_the_same_peers_generated_again_have_the_same_digest():
+    """The digest the agent compares leaves out the generation time (and the version,
+    the device ids and the order): only a change of the peers changes it."""
+    keys = [generate_key_pair()[1] for _ in range(2)]
+    addresses = ["10.99.0.2", "10.99.0.3"]
+    first = signed(4, addresses, keys=keys, generated_at="2026-12-07T08:00:00+00:00")
+    again = signed(4, addresses, keys=keys, generated_at="2026-12-07T08:00:30+00:00")
+    bumped = signed(5, addresses[::-1], keys=keys[::-1], generated_at="2026-12-07T08:01:00Z")
+    parse = [peerlist.parse(json.dumps(d).encode(), CREDENTIAL) for d in (first, again, bumped)]
+    assert first["sha256"] != again["sha256"]  # the whole list's digest still covers it
+    assert parse[0].peers_sha256 == parse[1].peers_sha256 == parse[2].peers_sha256
+    other = signed(6, ["10.99.0.2", "10.99.0.4"], keys=keys)
+    assert peerlist.parse(json.dumps(other).encode(), CREDENTIAL).peers_sha256 != (
+        parse[0].peers_sha256
+    )
+
+
+def test_applies_and_logs_applied_only_when_the_peers_change(api, tmp_path, caplog):
+    wg = FakeWg(reflect=True)
+    keys = [generate_key_pair()[1] for _ in range(2)]
+    addresses = ["10.99.0.2", "10.99.0.3"]
+    agent = make_agent(api, tmp_path, wg)
+    saved = tmp_path / "state" / "peers.json"
+    with caplog.at_level(logging.INFO, logger="vpn_gateway.agent"):
+        api.serve(signed(4, addresses, keys=keys, generated_at="2026-12-07T08:00:00+00:00"))
+        assert agent.run_once()
+        # Generated again 30 s later: the same peers, nothing applied, nothing logged.
+        api.serve(signed(4, addresses, keys=keys, generated_at="2026-12-07T08:00:30+00:00"))
+        assert agent.run_once()
+        assert agent.run_once()
+        assert len(wg.applied) == 1
+        assert caplog.text.count("applied 2 peers") == 1
+        assert json.loads(saved.read_text())["version"] == 4
+        # A new version without a peer change (e.g. an approval of a device that has
+        # no key yet): still nothing applied, but the newer version is kept.
+        api.serve(signed(5, addresses, keys=keys, generated_at="2026-12-07T08:01:00+00:00"))
+        assert agent.run_once()
+        assert len(wg.applied) == 1 and agent.applied is not None and agent.applied.version == 5
+        assert json.loads(saved.read_text())["version"] == 5
+        api.serve(signed(4, addresses, keys=keys))  # and the older one is refused again
+        assert agent.run_once() is False
+        # A peer changes: applied and logged.
+        api.serve(signed(6, addresses[:1], keys=keys[:1]))
+        assert agent.run_once()
+    applied = [r.getMessage() for r in caplog.records if r.getMessage().startswith("applied")]
+    assert len(wg.applied) == 2
+    assert applied == ["applied 2 peers (list version 4)", "applied 1 peers (list version 6)"]
+    assert "re-applying" not in caplog.text  # the interface never drifted
+
+
+def test_an_interface_that_lost_its_peers_gets_them_back(api, tmp_path, caplog):
+    wg = FakeWg(reflect=True)
+    api.serve(signed(3, ["10.99.0.2"]))
+    agent = make_agent(api, tmp_path, wg)
+    assert agent.run_once() and len(wg.applied) == 1
+    wg.peers = []  # e.g. wg-quick down/up behind the agent's back
+    with caplog.at_level(logging.WARNING, logger="vpn_gateway.agent"):
+        assert agent.run_once()  # the report notices
+    assert "re-applying at the next sync" in caplog.text
+    assert agent.run_once() and len(wg.applied) == 2 and len(wg.peers) == 1
+    assert agent.run_once() and len(wg.applied) == 2

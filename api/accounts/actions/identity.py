@@ -9,10 +9,11 @@ TOTP secrets and codes never reach the audit log or a log line.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import pyotp
@@ -21,14 +22,15 @@ from django.contrib.auth.hashers import check_password as check_hashed_password
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from api.accounts import throttling
 from api.accounts.authentication import password_stamp
 from api.accounts.models import User, UserSession
 from api.accounts.passwords import new_password_errors, password_expired
-from api.accounts.roles import roles_of
+from api.accounts.roles import is_city_it_admin, roles_of
+from api.accounts.signals import login_ceiling_reached
+from api.accounts.token_types import CappedRefreshToken, CappedUntypedToken
 from api.accounts.tokens import (
     TokenPair,
     blacklist_jtis,
@@ -39,7 +41,8 @@ from api.accounts.tokens import (
 )
 from api.audit.models import AuditResult
 from api.audit.recorder import record, record_denied
-from api.common.errors import ApiError, Conflict, NotFound
+from api.common.context import current_source_address
+from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 
 USER_TYPE = "accounts.user"
 SESSION_TYPE = "accounts.usersession"
@@ -137,8 +140,16 @@ def _verify_password(user: User | None, password: str, *, upgrade: bool) -> bool
     return check_hashed_password(password, user.password)
 
 
+def _address_of(keys: list[throttling.LoginKey]) -> str | None:
+    for login_key in keys:
+        if login_key.kind == "address":
+            return login_key.key.split(":", 1)[1]
+    return None
+
+
 def _refuse_if_locked(keys: list[throttling.LoginKey], username: str, action: str) -> None:
-    remaining = throttling.locked_for(keys)
+    known = throttling.is_known_address(username, _address_of(keys))
+    remaining = throttling.locked_for(keys, known_address=known)
     if remaining:
         record(
             action,
@@ -191,6 +202,24 @@ def _count_failure(
             **target,
         )
         for lockout in lockouts:
+            if lockout.kind == "account":
+                # Many failures from many addresses: slow down, alert, never lock out.
+                record(
+                    "auth.account_ceiling",
+                    actor_username=username,
+                    result=AuditResult.DENIED,
+                    detail={"failures": lockout.failures, "delay_seconds": lockout.seconds},
+                    **target,
+                )
+                transaction.on_commit(
+                    functools.partial(
+                        login_ceiling_reached.send_robust,
+                        sender=User,
+                        username=username,
+                        failures=lockout.failures,
+                    )
+                )
+                continue
             record(
                 "auth.locked",
                 actor_username=username,
@@ -202,8 +231,9 @@ def _count_failure(
                 },
                 **target,
             )
-    if lockouts:
-        raise AccountLocked(max(lockout.seconds for lockout in lockouts))
+    locks = [lockout for lockout in lockouts if lockout.kind != "account"]
+    if locks:
+        raise AccountLocked(max(lockout.seconds for lockout in locks))
     raise error
 
 
@@ -235,6 +265,58 @@ def _check_second_factor(
             reason="otp_invalid",
             error=ApiError("otp_invalid", status_code=401),
         )
+
+
+# --- Step-up (seal, passkey confirmation, any future one) ---------------------------------
+
+
+def refuse_step_up_if_locked(user: User, action: str) -> None:
+    """429 ``account_locked`` when the user's failures from this address (login or
+    step-up: one counter) locked it. Call before the step-up's transaction."""
+    keys = throttling.login_keys(user.username, current_source_address())
+    _refuse_if_locked(keys, user.username, action)
+
+
+def count_step_up_failure(user: User, *, action: str, reason: str, error: ApiError) -> NoReturn:
+    """A wrong step-up code or assertion counts exactly like a wrong password (same
+    keys, same lockout, audited as ``action`` with ``reason``); raises ``error`` or
+    429 ``account_locked`` when this failure locked the account at this address.
+    Call it after the step-up's transaction rolled back (it commits on its own)."""
+    keys = throttling.login_keys(user.username, current_source_address())
+    _count_failure(
+        keys, action=action, username=user.username, user=user, reason=reason, error=error
+    )
+    raise AssertionError("unreachable")  # pragma: no cover - _count_failure raises
+
+
+def verify_step_up_totp(user: User, code: str, *, action: str) -> None:
+    """A TOTP step-up outside any transaction: refused when locked, the code consumed,
+    a wrong code counted (400 ``otp_invalid``)."""
+    refuse_step_up_if_locked(user, action)
+    if not _consume_totp(user, code):
+        count_step_up_failure(
+            user, action=action, reason="otp_invalid", error=ApiError("otp_invalid")
+        )
+
+
+def admin_unlock(actor: User, username: str) -> int:
+    """A city IT admin clears every failure counter of an account (all addresses);
+    audited ``auth.unlocked``. Returns the rows removed."""
+    if not is_city_it_admin(actor):
+        record_denied(
+            "auth.unlock", actor=actor, object_type=USER_TYPE, detail={"username": username[:150]}
+        )
+        raise Forbidden()
+    with transaction.atomic():
+        removed = throttling.unlock_account(username)
+        target = User.objects.filter(username=username).first()
+        record(
+            "auth.unlocked",
+            actor=actor,
+            **({"obj": target} if target is not None else {"object_type": USER_TYPE}),
+            detail={"username": username[:150], "rows": removed},
+        )
+    return removed
 
 
 # --- Login, refresh, verify, logout ------------------------------------------------------
@@ -290,7 +372,7 @@ def start_signed_in_session(
     """The common end of every sign-in (password or passkey), inside the caller's
     transaction: clear the failure counter, open the device session, issue its token
     pair, stamp last_login and record ``auth.login`` (``detail`` says how)."""
-    throttling.reset_username(throttle_username)
+    throttling.reset_username(throttle_username, client.address)
     session = open_session(
         user,
         device_name=device_name,
@@ -331,7 +413,7 @@ def refresh_tokens(raw: str) -> TokenPair:
     token cannot both succeed.
     """
     try:
-        old = RefreshToken(raw)  # type: ignore[arg-type]  # signature, type, exp, blacklist
+        old = CappedRefreshToken(raw)  # type: ignore[arg-type]  # signature, type, exp, blacklist
     except TokenError:
         raise token_invalid() from None
     user_id, session_id = _claims(old)
@@ -359,7 +441,7 @@ def verify_token(raw: str) -> dict[str, Any]:
     """Would this token be accepted? Signature, expiry, blacklist, and its session,
     user and password stamp. Raises 401 ``token_invalid`` (or ``session_revoked``)."""
     try:
-        token = UntypedToken(raw)  # type: ignore[arg-type]
+        token = CappedUntypedToken(raw)  # type: ignore[arg-type]
     except TokenError:
         raise token_invalid() from None
     token_type = token.get("token_type")
@@ -406,7 +488,7 @@ def logout(user: User, session: UserSession, refresh: str = "") -> None:
         # Only a valid token that really belongs to this session is touched; anything
         # else (expired, already blacklisted, another session's) is ignored.
         try:
-            presented = RefreshToken(refresh)  # type: ignore[arg-type]
+            presented = CappedRefreshToken(refresh)  # type: ignore[arg-type]
         except TokenError:
             presented = None
         if presented is not None and parse_session_id(presented.get("sid")) == session.pk:
@@ -473,7 +555,7 @@ def _validate_new_password(user: User, old_password: str, new_password: str) -> 
 
 
 def _set_password_locked(user: User, new_password: str, now: datetime) -> User:
-    locked = User.objects.select_for_update().select_related("unit").get(pk=user.pk)
+    locked = User.objects.select_for_update(of=("self",)).select_related("unit").get(pk=user.pk)
     locked.set_password(new_password)
     locked.password_changed_at = now
     locked.must_change_password = False
@@ -523,7 +605,7 @@ def change_expired_password(
     with transaction.atomic():
         user = _set_password_locked(user, new_password, now)
         revoked = _revoke_for_password_change(user, None, now)
-        throttling.reset_username(username)
+        throttling.reset_username(username, everywhere=True)
         record(
             "auth.password_changed",
             actor=user,
@@ -554,7 +636,7 @@ def change_password(
             current = UserSession.objects.select_for_update().get(pk=session.pk)
             blacklist_jtis([current.refresh_jti])
             pair = issue_tokens(user, current)
-        throttling.reset_username(user.username)
+        throttling.reset_username(user.username, everywhere=True)
         record(
             "auth.password_changed",
             actor=user,

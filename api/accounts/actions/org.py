@@ -33,12 +33,12 @@ from api.accounts.models import (
     UserSession,
 )
 from api.accounts.roles import (
-    GRANTABLE_ROLES,
     can_manage_unit,
     can_manage_user,
     can_view_people,
     can_view_user,
     is_city_it_admin,
+    supervises_own_unit,
     within,
 )
 from api.audit.recorder import record, record_denied
@@ -463,20 +463,16 @@ def update_user(actor: User, target: User, changes: dict[str, Any]) -> User:
 # --- roles ----------------------------------------------------------------------------------
 
 
+FILING_ROUTE = "/api/v1/appointments/"
+
+
 def _check_role_change(actor: User, target: User, role: str, unit: Unit, action: str) -> None:
+    """Who may grant or revoke a role directly. The order keeps the answers stable:
+    404 for a person the caller cannot see, 403 ``own_account``, 403 for a caller who
+    could not change this person's roles anyway, and only then 422 ``filed_role`` for
+    every sensitive role — whose error names the filing route (``route``)."""
     check_can_see_user(actor, target, action)
     detail = {"role": role, "unit_id": unit.pk}
-    if role in FILED_ROLES:
-        _deny(
-            action,
-            actor,
-            hidden=False,
-            reason="filed_role",
-            obj=target,
-            code="filed_role",
-            status_code=422,
-            detail=detail,
-        )
     if actor.pk == target.pk:
         _deny(
             action,
@@ -490,13 +486,12 @@ def _check_role_change(actor: User, target: User, role: str, unit: Unit, action:
     if role == Role.CITY_IT_ADMIN:
         allowed = is_city_it_admin(actor)
     else:
-        allowed = (
-            role in GRANTABLE_ROLES
-            and can_manage_user(actor, target)
-            and can_manage_unit(actor, unit)
-        )
+        allowed = can_manage_user(actor, target) and can_manage_unit(actor, unit)
     if not allowed:
         _deny(action, actor, hidden=False, reason="not_unit_admin", obj=target, detail=detail)
+    if role in FILED_ROLES:
+        record_denied(action, actor=actor, obj=target, detail={"reason": "filed_role", **detail})
+        raise ApiError("filed_role", status_code=422, extra={"route": FILING_ROUTE})
 
 
 def grant_role(actor: User, target: User, role: str, unit: Unit) -> tuple[RoleAssignment, bool]:
@@ -542,7 +537,11 @@ def request_appointment(
     """A unit admin of ``unit``'s subtree (or a city IT admin) asks to appoint or
     remove a unit admin or clerk. One pending request per (user, role, unit)."""
     if role not in FILED_ROLES:
-        raise _invalid("role", "只有单位系统管理员和收发文员需要备案。", "Only filed roles.")
+        raise _invalid(
+            "role",
+            "只有单位系统管理员、收发文员、领导、印章管理员和督查人员需要备案。",
+            "Only unit admin, clerk, leader, seal custodian and supervisor are filed.",
+        )
     if not can_manage_unit(actor, unit):
         _deny(
             "appointment.request",
@@ -559,8 +558,12 @@ def request_appointment(
         raise _invalid(
             "user_id", "该人员不属于本单位。", "This person does not belong to the unit."
         )
-    if (kind == AppointmentKind.APPOINT) == holds:
+    if kind == AppointmentKind.APPOINT and holds and _filed(user_id, role, unit):
         raise ApiError("appointment_not_applicable", status_code=422)
+    if kind == AppointmentKind.REMOVE and not holds:
+        raise ApiError("appointment_not_applicable", status_code=422)
+    if kind == AppointmentKind.APPOINT and target is not None:
+        _check_not_own_supervisor(actor, role, target, unit, "appointment.request")
     try:
         with transaction.atomic():
             if AppointmentRequest.objects.filter(
@@ -591,6 +594,35 @@ def request_appointment(
         # The partial unique index caught a concurrent double tap.
         raise Conflict("appointment_pending") from None
     return selectors.appointment_by_id(request.pk) or request
+
+
+def _check_not_own_supervisor(
+    actor: User, role: str, person: User, unit: Unit, action: str
+) -> None:
+    if supervises_own_unit(person, role, unit):
+        _deny(
+            action,
+            actor,
+            hidden=False,
+            reason="supervisor_own_unit",
+            obj=person,
+            code="supervisor_own_unit",
+            status_code=422,
+            detail={"role": role, "unit_id": unit.pk, "user_id": person.pk},
+        )
+
+
+def _filed(user_id: int, role: str, unit: Unit) -> bool:
+    """An approved appointment request backs this role assignment. A role held
+    without one (a direct grant from before filing) may be appointed to regularise it
+    (docs/organisation.md#reviewing-direct-grants)."""
+    return AppointmentRequest.objects.filter(
+        user_id=user_id,
+        role=role,
+        unit=unit,
+        kind=AppointmentKind.APPOINT,
+        status=AppointmentStatus.APPROVED,
+    ).exists()
 
 
 def check_can_see_appointment(actor: User, request: AppointmentRequest, action: str) -> None:
@@ -656,6 +688,11 @@ def approve_appointment(
     """City IT admin approves (not their own request): the role change is applied in
     the same transaction. Returns (request, changed)."""
     _check_decider(actor, request, "appointment.approve")
+    if request.kind == AppointmentKind.APPOINT and request.status == AppointmentStatus.PENDING:
+        # The person may have moved into the supervised unit since the request.
+        _check_not_own_supervisor(
+            actor, request.role, request.user, request.unit, "appointment.approve"
+        )
     return _decide(actor, request, AppointmentStatus.APPROVED, note, "appointment.approved")
 
 

@@ -1,5 +1,5 @@
-"""Passkey actions: register, list, delete, sign in with a passkey, and the one-tap
-step-up that confirms an approval.
+"""Passkey actions: register, list, delete, sign in with a passkey, and the assertion
+check that the workflow's step-up (api/workflow/step_up.py) confirms an approval with.
 
 Docs: docs/identity.md#passkeys-webauthn and docs/workflow.md#step-up-with-a-passkey.
 Every state change is atomic and audited; refused attempts are audited too (after any
@@ -357,23 +357,29 @@ def login(
     return LoginResult(user=user, pair=pair, mfa_setup_required=False)
 
 
-# --- Step-up: one approval confirmed with a passkey -----------------------------------------
+# --- Confirming one action with a passkey (used by api/workflow/step_up.py) -----------------
 
 
-def step_up_options(
-    user: User, session: UserSession | None, task_id: int, action: str = "approve"
+class AssertionRefused(Exception):
+    """A passkey confirmation did not verify; ``reason`` goes to the audit log."""
+
+    def __init__(self, reason: str, passkey: Passkey | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.passkey = passkey
+
+    def record(self, actor_username: str) -> None:
+        """Record what the refusal says about the passkey itself (after the caller's
+        rollback): ``passkey.clone_suspected`` when its counter went backwards."""
+        if self.reason == "sign_count_regression" and self.passkey is not None:
+            _record_clone(self.passkey, actor_username)
+
+
+def assertion_options(
+    user: User, session: UserSession | None, *, task_id: int, action: str
 ) -> tuple[dict[str, Any], str]:
-    """A challenge bound to this user, session, task and action. Only the person who
-    may act on the open task now gets one (anyone else: 404, recorded)."""
-    from api.workflow.models import TaskState
-    from api.workflow.selectors import task_or_404
-
-    task = task_or_404(user, task_id)
-    if not _is_actor(task, user):
-        record_denied("task.step_up", actor=user, object_type="workflow.task", object_id=task_id)
-        raise NotFound()
-    if task.state != TaskState.OPEN:
-        raise Conflict("task_not_open", extra={"state": task.state})
+    """A challenge for confirming ``action`` on ``task_id`` with one of ``user``'s
+    passkeys, bound to this user, session, task and action (5 minutes, once)."""
     allowed = _allowed_passkeys(user)
     if not allowed:
         raise Conflict("no_passkey")
@@ -383,51 +389,32 @@ def step_up_options(
         challenge,
         user_id=user.pk,
         session_id=_session_id(session),
-        task_id=task.pk,
+        task_id=task_id,
         action=action,
     )
     return options, challenge_id
 
 
-def _is_actor(task: Any, user: User) -> bool:
-    """The assignee, or the backup acting now for an absent assignee (B for A)."""
-    if task.assignee_id == user.pk:
-        return True
-    if task.assignee is None:
-        return False
-    from api.workflow.routing import route
+def verify_assertion(
+    user: User, session: UserSession | None, assertion: dict[str, Any], *, action: str
+) -> Callable[[int], None]:
+    """Redeem the assertion's challenge now and return the check of the rest, for the
+    caller to run where a refusal belongs (inside its transaction, after its own
+    refusals). The check takes the task id: the challenge must be this user's, this
+    session's, for this task and this action, and the assertion must verify with user
+    verification by one of the user's passkeys, whose counter it moves. It raises
+    ``AssertionRefused``.
 
-    acting, behalf = route(task.assignee)
-    return behalf is not None and acting.pk == user.pk
-
-
-class StepUpFailed(Exception):
-    def __init__(self, reason: str, passkey: Passkey | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.passkey = passkey
-
-
-def step_up_verifier(
-    user: User, session: UserSession | None, assertion: dict[str, Any], action: str
-) -> Callable[[Any], str]:
-    """A check the workflow action runs inside its transaction, after its locks and
-    its own refusals (404 not yours, 409 not open): the challenge must be this user's,
-    this session's, for this task and this action, and the assertion must verify with
-    user verification by one of the user's passkeys. Returns ``"passkey"``.
-
-    The challenge is redeemed here, before the transaction: with the database cache
-    the redemption would otherwise roll back with a refused approval and the same
-    challenge could be tried again (Redis would not roll it back). A refusal found
-    now is only raised inside the check, so a task that is not the user's still
-    answers 404 first."""
+    The challenge is redeemed here, before the caller's transaction: with the database
+    cache the redemption would otherwise roll back with a refused action and the same
+    challenge could be tried again (Redis would not roll it back)."""
     redeemed: webauthn.Challenge | webauthn.PasskeyRefused
     try:
         redeemed = webauthn.take_challenge(assertion.get("challenge_id"))
     except webauthn.PasskeyRefused as refused:
         redeemed = refused
 
-    def confirm(task: Any) -> str:
+    def check(task_id: int) -> None:
         try:
             if isinstance(redeemed, webauthn.PasskeyRefused):
                 raise redeemed
@@ -436,47 +423,13 @@ def step_up_verifier(
                 webauthn.PURPOSE_STEP_UP,
                 user_id=user.pk,
                 session_id=_session_id(session),
-                task_id=task.pk,
+                task_id=task_id,
                 action=action,
             )
             parsed = webauthn.parse_assertion(assertion.get("credential"))
             passkey, verified = _verify_own_assertion(user, parsed, redeemed)
             _mark_used(passkey, verified)
         except webauthn.PasskeyRefused as refused:
-            raise StepUpFailed(refused.reason, refused.passkey) from None
-        return "passkey"
+            raise AssertionRefused(refused.reason, refused.passkey) from None
 
-    return confirm
-
-
-def approve_confirmed(
-    task_id: int,
-    actor: User,
-    session: UserSession | None,
-    *,
-    opinion: str,
-    assertion: dict[str, Any],
-) -> Any:
-    """Approve with a passkey step-up. A failed check rolls the approval back (nothing
-    is recorded but the refusal: ``task.step_up_failed``, and ``passkey.clone_suspected``
-    for a counter that went backwards) and answers 403 ``step_up_failed``."""
-    from api.workflow import actions
-
-    try:
-        return actions.approve(
-            task_id,
-            actor,
-            opinion=opinion,
-            confirm=step_up_verifier(actor, session, assertion, "approve"),
-        )
-    except StepUpFailed as failed:
-        if failed.reason == "sign_count_regression" and failed.passkey is not None:
-            _record_clone(failed.passkey, actor.username)
-        record_denied(
-            "task.step_up_failed",
-            actor=actor,
-            object_type="workflow.task",
-            object_id=task_id,
-            detail={"reason": failed.reason, "action": "approve"},
-        )
-        raise ApiError("step_up_failed", status_code=403) from None
+    return check

@@ -7,7 +7,7 @@ the rules live in api/accounts/actions/absence.py.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
@@ -20,6 +20,7 @@ from api.accounts.actions import absence as actions
 from api.accounts.delegation import backup_of
 from api.accounts.models import Absence, User
 from api.accounts.views.org_common import NewestFirstPagination
+from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
@@ -86,10 +87,6 @@ class AbsenceCreateSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
-
-
 def _context(target: User) -> dict[str, Any]:
     return {"backup": backup_of(target), "now": timezone.now()}
 
@@ -98,7 +95,7 @@ def _target(request: Request, user_id: int, action: str) -> User:
     target = selectors.user_by_id(user_id)
     if target is None:
         raise NotFound()
-    actions.check_can_manage_absences(_actor(request), target, action)
+    actions.check_can_manage_absences(current_user(request), target, action)
     return target
 
 
@@ -129,7 +126,7 @@ class _AbsenceList(generics.ListAPIView):
     def declare(self, request: Request, target: User) -> Response:
         data = AbsenceCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        absence = actions.declare_absence(_actor(request), target, **data.validated_data)
+        absence = actions.declare_absence(current_user(request), target, **data.validated_data)
         body = AbsenceSerializer(absence, context=_context(target)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -137,7 +134,7 @@ class _AbsenceList(generics.ListAPIView):
 @extend_schema(tags=TAGS)
 class MyAbsencesView(_AbsenceList):
     def target(self) -> User:
-        return _actor(self.request)
+        return current_user(self.request)
 
     @extend_schema(
         summary="My absences (newest first)",
@@ -157,7 +154,7 @@ class MyAbsencesView(_AbsenceList):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        return self.declare(request, _actor(request))
+        return self.declare(request, current_user(request))
 
 
 @extend_schema(tags=TAGS)
@@ -196,8 +193,8 @@ class _AbsenceTransition(generics.GenericAPIView):
         raise NotImplementedError
 
     def respond(self, request: Request, target: User, absence_id: int) -> Response:
-        absence = actions.absence_for(_actor(request), target, absence_id, self.action_name)
-        absence = self.apply(_actor(request), absence)
+        absence = actions.absence_for(current_user(request), target, absence_id, self.action_name)
+        absence = self.apply(current_user(request), absence)
         return Response(AbsenceSerializer(absence, context=_context(target)).data)
 
 
@@ -235,7 +232,7 @@ class MyAbsenceEndView(_End):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        return self.respond(request, _actor(request), pk)
+        return self.respond(request, current_user(request), pk)
 
 
 @extend_schema(tags=TAGS)
@@ -248,7 +245,7 @@ class MyAbsenceCancelView(_Cancel):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        return self.respond(request, _actor(request), pk)
+        return self.respond(request, current_user(request), pk)
 
 
 @extend_schema(tags=TAGS)

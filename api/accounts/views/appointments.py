@@ -1,4 +1,5 @@
-"""Appointment requests (任免备案) for unit admins and clerks.
+"""Appointment requests (任免备案) for every sensitive role: unit admins, clerks,
+leaders, seal custodians and supervisors.
 
 Docs: docs/organisation.md#appointment-requests. A unit admin of the unit's subtree
 (or a city IT admin) files a request; a city IT admin other than the requester
@@ -10,8 +11,6 @@ with the request's ``status`` in the error body.
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -19,8 +18,8 @@ from rest_framework.response import Response
 
 from api.accounts import selectors
 from api.accounts.actions import org as actions
-from api.accounts.models import AppointmentRequest, User
-from api.accounts.serializers_org import (
+from api.accounts.models import AppointmentRequest
+from api.accounts.serializers.org import (
     APPOINTMENT_STATUSES,
     AppointmentCreateSerializer,
     AppointmentDecisionSerializer,
@@ -37,20 +36,17 @@ from api.accounts.views.org_common import (
     errors,
     unit_for_field,
 )
+from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.params import choice_param, int_param
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def _visible(request: Request, pk: int, action: str) -> AppointmentRequest:
     appointment = selectors.appointment_by_id(pk)
     if appointment is None:
         raise NotFound()
-    actions.check_can_see_appointment(_actor(request), appointment, action)
+    actions.check_can_see_appointment(current_user(request), appointment, action)
     return appointment
 
 
@@ -60,7 +56,7 @@ class AppointmentListView(generics.ListAPIView):
     pagination_class = NewestFirstPagination
 
     def get_queryset(self):
-        queryset = selectors.appointments_visible_to(_actor(self.request))
+        queryset = selectors.appointments_visible_to(current_user(self.request))
         wanted = choice_param(self.request, "status", APPOINTMENT_STATUSES)
         if wanted is not None:
             queryset = queryset.filter(status=wanted)
@@ -81,9 +77,11 @@ class AppointmentListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        summary="File an appointment/removal request for a unit admin or clerk",
-        description="By an admin of the unit's subtree or a city IT admin. Codes: "
-        "appointment_pending (409), appointment_not_applicable (422).",
+        summary="File an appointment/removal request for a sensitive role",
+        description="unit_admin, clerk, leader, seal_custodian or supervisor. By an admin "
+        "of the unit's subtree or a city IT admin. Codes: appointment_pending (409), "
+        "appointment_not_applicable (422), supervisor_own_unit (422: a supervisor role "
+        "scoped to the person's own unit or body).",
         request=AppointmentCreateSerializer,
         responses={201: AppointmentSerializer, **errors(ERR_400, ERR_403, ERR_409, ERR_422)},
     )
@@ -93,7 +91,7 @@ class AppointmentListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         unit = unit_for_field(values.pop("unit_id"), "unit_id")
-        appointment = actions.request_appointment(_actor(request), unit=unit, **values)
+        appointment = actions.request_appointment(current_user(request), unit=unit, **values)
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 
@@ -139,7 +137,7 @@ class AppointmentApproveView(_DecisionView):
     action_name = "appointment.approve"
 
     def decide(self, request, appointment, note):
-        return actions.approve_appointment(_actor(request), appointment, note)
+        return actions.approve_appointment(current_user(request), appointment, note)
 
 
 @extend_schema(
@@ -153,7 +151,7 @@ class AppointmentRejectView(_DecisionView):
     action_name = "appointment.reject"
 
     def decide(self, request, appointment, note):
-        return actions.reject_appointment(_actor(request), appointment, note)
+        return actions.reject_appointment(current_user(request), appointment, note)
 
 
 @extend_schema(tags=["organisation"])
@@ -169,6 +167,6 @@ class AppointmentCancelView(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         appointment = _visible(request, pk, "appointment.cancel")
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
-        appointment, _changed = actions.cancel_appointment(_actor(request), appointment)
+        appointment, _changed = actions.cancel_appointment(current_user(request), appointment)
         appointment = selectors.appointment_by_id(appointment.pk) or appointment
         return Response(AppointmentSerializer(appointment).data)

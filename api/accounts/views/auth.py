@@ -15,8 +15,7 @@ from rest_framework.views import APIView
 from api.accounts.actions import identity
 from api.accounts.authentication import current_session
 from api.accounts.passwords import password_expires_at
-from api.accounts.throttling import LoginRateThrottle
-from api.accounts.views.identity_serializers import (
+from api.accounts.serializers.identity import (
     LoginResultSerializer,
     LoginSerializer,
     LogoutSerializer,
@@ -27,6 +26,7 @@ from api.accounts.views.identity_serializers import (
     TokenVerifyInputSerializer,
     TokenVerifyResultSerializer,
 )
+from api.accounts.throttling import LoginRateThrottle
 from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.schema import ErrorSerializer

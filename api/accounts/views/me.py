@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from api.accounts.authentication import current_session
 from api.accounts.passwords import password_expires_at
 from api.accounts.roles import assignments_of
+from api.accounts.serializers.identity import MeSerializer
 from api.accounts.views.auth import TAG, errors
-from api.accounts.views.identity_serializers import MeSerializer
 
 
 class MeView(APIView):

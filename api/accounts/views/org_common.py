@@ -79,7 +79,7 @@ ERR_401 = common_schema.ERR_401
 ERR_403 = common_schema.ERR_403
 ERR_404 = common_schema.ERR_404
 ERR_409 = {409: _error("conflict / appointment_pending")}
-ERR_422 = {422: _error("filed_role / appointment_not_applicable")}
+ERR_422 = {422: _error("filed_role / appointment_not_applicable / supervisor_own_unit")}
 
 
 def errors(*groups: dict[int, Any]) -> dict[int, Any]:

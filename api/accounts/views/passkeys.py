@@ -1,5 +1,5 @@
-"""Passkeys (WebAuthn): register, list and delete my passkeys, sign in with one, and
-the challenge for confirming one approval (step-up).
+"""Passkeys (WebAuthn): register, list and delete my passkeys, and sign in with one
+(the step-up challenge for an approval is the workflow's: api/workflow/views/step_up.py).
 
 Docs: docs/identity.md#passkeys-webauthn. Thin views: each validates its body and
 calls one function of api/accounts/actions/passkeys.py. Options and credentials are
@@ -8,8 +8,6 @@ the standard WebAuthn JSON forms (py_webauthn ``options_to_json``; the browser's
 """
 
 from __future__ import annotations
-
-from typing import cast
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
@@ -20,16 +18,17 @@ from rest_framework.views import APIView
 
 from api.accounts.actions import passkeys as actions
 from api.accounts.authentication import current_session
-from api.accounts.models import Passkey, User
+from api.accounts.models import Passkey
 from api.accounts.passwords import password_expires_at
-from api.accounts.throttling import LoginRateThrottle
-from api.accounts.views.auth import TAG, client_info, errors, no_store, user_summary
-from api.accounts.views.identity_serializers import (
+from api.accounts.serializers.identity import (
     EmptySerializer,
     LoginResultSerializer,
     StrictCharField,
     _secret_field,
 )
+from api.accounts.throttling import LoginRateThrottle
+from api.accounts.views.auth import TAG, client_info, errors, no_store, user_summary
+from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.serializers import StrictSerializer
@@ -106,7 +105,7 @@ class PasskeyRegistrationOptionsView(APIView):
     def post(self, request):
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         options, challenge_id = actions.registration_options(
-            cast(User, request.user), current_session(request)
+            current_user(request), current_session(request)
         )
         return _options(options, challenge_id)
 
@@ -118,7 +117,7 @@ class PasskeyListView(ListAPIView):
     pagination_class = PasskeyPagination
 
     def get_queryset(self):
-        return Passkey.objects.filter(user_id=cast(User, self.request.user).pk).only(
+        return Passkey.objects.filter(user_id=current_user(self.request).pk).only(
             "id", "name", "created_at", "last_used_at"
         )
 
@@ -147,7 +146,7 @@ class PasskeyListView(ListAPIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         passkey = actions.register(
-            cast(User, request.user),
+            current_user(request),
             current_session(request),
             challenge_id=data["challenge_id"],
             credential=dict(data["credential"]),
@@ -170,7 +169,7 @@ class PasskeyReauthOptionsView(APIView):
     def post(self, request):
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         options, challenge_id = actions.reauth_options(
-            cast(User, request.user), current_session(request)
+            current_user(request), current_session(request)
         )
         return _options(options, challenge_id)
 
@@ -196,7 +195,7 @@ class PasskeyDeleteView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         actions.delete(
-            cast(User, request.user),
+            current_user(request),
             current_session(request),
             passkey_id,
             password=data["password"],
@@ -267,29 +266,3 @@ class PasskeyLoginView(APIView):
             "mfa_setup_required": result.mfa_setup_required,
         }
         return no_store(Response(LoginResultSerializer(payload).data))
-
-
-# --- Step-up for one approval ---------------------------------------------------------------
-
-
-class TaskStepUpOptionsView(APIView):
-    """A challenge to confirm approving this task with a passkey (one tap + biometrics)."""
-
-    @extend_schema(
-        tags=["tasks"],
-        operation_id="tasks_step_up_options",
-        request=EmptySerializer,
-        responses={200: OptionsResultSerializer, **errors(400, 401, 403, 404, 409)},
-        description=(
-            "Only for the person who may act on the open task now (404 otherwise); "
-            "409 `task_not_open`, `no_passkey`. The challenge is bound to this user, "
-            "session, task and the approve action, for 5 minutes, once."
-        ),
-    )
-    @idempotent  # like every task POST: a retried request gets the same challenge back
-    def post(self, request, pk: int):
-        EmptySerializer(data=request.data if request.data else {}).is_valid(raise_exception=True)
-        options, challenge_id = actions.step_up_options(
-            cast(User, request.user), current_session(request), pk
-        )
-        return _options(options, challenge_id)

@@ -6,7 +6,8 @@ initials: ``zs`` or ``zhang`` finds 张三), username, unit, post or title. Only
 picker needs is shown (no mobile number, no roles). At most 20 results, the caller's
 own unit first, then in tree order; ``unit=<id>`` narrows to that unit's subtree.
 
-Pinyin is computed with pypinyin from the display name in Python (names are short and
+Pinyin is computed with pypinyin from the display name in Python
+(`api.accounts.selectors.pinyin_of`, shared with the office address book; names are short and
 cached per name), so no database column has to be kept in step: a pinyin query reads
 the active people's (id, name) pairs in one query and the matching ids go into the
 main query. Four queries in all (scan, ids, people, posts), whatever the number of
@@ -15,45 +16,24 @@ people or results.
 
 from __future__ import annotations
 
-import functools
-import re
-from typing import cast
-
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from pypinyin import Style, lazy_pinyin
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.accounts.models import Post, User
+from api.accounts.selectors import PINYIN_QUERY, people_matching_pinyin, pinyin_of
 from api.accounts.views.org_common import (
     ERR_400,
     errors,
     unit_or_404,
 )
+from api.common.auth import current_user
 from api.common.params import int_param, str_param
 
 MAX_RESULTS = 20
-_PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")
-
-
-@functools.lru_cache(maxsize=32768)
-def pinyin_of(name: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a name, lower-case ASCII: 张三 → ("zs", "zhangsan")."""
-    full = lazy_pinyin(name, errors="ignore")
-    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
-    return "".join(initials).lower(), "".join(full).lower()
-
-
-def _pinyin_matches(query: str) -> list[int]:
-    ids = []
-    for pk, name in User.objects.filter(is_active=True).values_list("id", "display_name"):
-        initials, full = pinyin_of(name)
-        if initials.startswith(query) or full.startswith(query):
-            ids.append(pk)
-    return ids
 
 
 class PersonUnitSerializer(serializers.Serializer):
@@ -121,7 +101,7 @@ class PeoplePickerView(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        user = cast(User, request.user)
+        user = current_user(request)
         query = (str_param(request, "q", max_length=32) or "").strip()
         queryset = User.objects.filter(is_active=True)
         unit_id = int_param(request, "unit")
@@ -137,8 +117,8 @@ class PeoplePickerView(APIView):
                 | Q(held_posts__name__icontains=query)
             )
             lowered = query.lower()
-            if _PINYIN_QUERY.match(lowered):
-                match |= Q(pk__in=_pinyin_matches(lowered))
+            if PINYIN_QUERY.match(lowered):
+                match |= Q(pk__in=people_matching_pinyin(lowered))
             queryset = queryset.filter(match)
         elif unit_id is None:
             queryset = queryset.filter(unit_id=user.unit_id)

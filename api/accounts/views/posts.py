@@ -7,8 +7,6 @@ can see but not manage). Holder and backup must belong to the unit's subtree.
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -16,8 +14,7 @@ from rest_framework.response import Response
 
 from api.accounts import selectors
 from api.accounts.actions import org as actions
-from api.accounts.models import User
-from api.accounts.serializers_org import (
+from api.accounts.serializers.org import (
     PostCreateSerializer,
     PostSerializer,
     PostUpdateSerializer,
@@ -30,12 +27,9 @@ from api.accounts.views.org_common import (
     errors,
     unit_or_404,
 )
+from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 @extend_schema(tags=["organisation"])
@@ -45,7 +39,7 @@ class UnitPostsView(generics.ListAPIView):
 
     def get_queryset(self):
         unit = unit_or_404(self.kwargs["pk"])
-        actions.check_can_see_people(_actor(self.request), unit, "unit.posts")
+        actions.check_can_see_people(current_user(self.request), unit, "unit.posts")
         return selectors.posts(unit)
 
     @extend_schema(
@@ -63,10 +57,10 @@ class UnitPostsView(generics.ListAPIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         unit = unit_or_404(pk)
-        actions.check_can_see_people(_actor(request), unit, "post.create")
+        actions.check_can_see_people(current_user(request), unit, "post.create")
         data = PostCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        post = actions.create_post(_actor(request), unit, **data.validated_data)
+        post = actions.create_post(current_user(request), unit, **data.validated_data)
         post = selectors.post_by_id(post.pk) or post
         return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
 
@@ -79,7 +73,7 @@ class PostDetailView(generics.GenericAPIView):
         post = selectors.post_by_id(pk)
         if post is None:
             raise NotFound()
-        actions.check_can_see_post(_actor(request), post, action)
+        actions.check_can_see_post(current_user(request), post, action)
         return post
 
     @extend_schema(summary="One post", responses={200: PostSerializer, **errors(ERR_404)})
@@ -95,11 +89,11 @@ class PostDetailView(generics.GenericAPIView):
         post = self._post(request, pk, "post.update")
         data = PostUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        post = actions.update_post(_actor(request), post, dict(data.validated_data))
+        post = actions.update_post(current_user(request), post, dict(data.validated_data))
         return Response(PostSerializer(post).data)
 
     @extend_schema(summary="Delete a post", responses={204: None, **errors(ERR_403, ERR_404)})
     def delete(self, request: Request, pk: int) -> Response:
         post = self._post(request, pk, "post.delete")
-        actions.delete_post(_actor(request), post)
+        actions.delete_post(current_user(request), post)
         return Response(status=status.HTTP_204_NO_CONTENT)

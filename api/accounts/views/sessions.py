@@ -6,7 +6,6 @@ its refresh token is blacklisted. Another user's session is a 404.
 
 from __future__ import annotations
 
-from typing import cast
 from uuid import UUID
 
 from django.utils import timezone
@@ -17,14 +16,15 @@ from rest_framework.views import APIView
 
 from api.accounts.actions import identity
 from api.accounts.authentication import current_session
-from api.accounts.models import User, UserSession
-from api.accounts.views.auth import TAG, errors
-from api.accounts.views.identity_serializers import (
+from api.accounts.models import UserSession
+from api.accounts.serializers.identity import (
     DeviceSessionSerializer,
     EmptySerializer,
     RevokeAllResultSerializer,
     RevokeAllSerializer,
 )
+from api.accounts.views.auth import TAG, errors
+from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 
@@ -46,7 +46,7 @@ class SessionListView(ListAPIView):
 
     def get_queryset(self):
         return UserSession.objects.filter(
-            user_id=cast(User, self.request.user).pk,
+            user_id=current_user(self.request).pk,
             revoked_at__isnull=True,
             expires_at__gt=timezone.now(),
         )

@@ -12,14 +12,14 @@ from rest_framework.views import APIView
 
 from api.accounts.actions import identity
 from api.accounts.authentication import current_session
-from api.accounts.views.auth import TAG, client_info, errors, no_store
-from api.accounts.views.identity_serializers import (
+from api.accounts.serializers.identity import (
     EmptySerializer,
     TotpConfirmSerializer,
     TotpDisableSerializer,
     TotpSetupResultSerializer,
     TotpStateSerializer,
 )
+from api.accounts.views.auth import TAG, client_info, errors, no_store
 
 
 class TotpSetupView(APIView):

@@ -7,9 +7,6 @@ to the unit's people, its admins, city IT admins and supervisors (others: 404).
 
 from __future__ import annotations
 
-import re
-from typing import cast
-
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -18,9 +15,10 @@ from rest_framework.response import Response
 
 from api.accounts import selectors
 from api.accounts.actions import org as actions
-from api.accounts.models import Unit, UnitKind, User
+from api.accounts.models import Unit, UnitKind
 from api.accounts.roles import has_full_view
-from api.accounts.serializers_org import (
+from api.accounts.selectors import PINYIN_QUERY, pinyin_of
+from api.accounts.serializers.org import (
     MemberSerializer,
     UnitCreateSerializer,
     UnitSerializer,
@@ -36,12 +34,11 @@ from api.accounts.views.org_common import (
     unit_for_field,
     unit_or_404,
 )
-from api.accounts.views.people import pinyin_of
+from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.params import bool_param, choice_param, int_param, str_param
 
 KINDS = [k for k, _ in UnitKind.choices]
-_PINYIN_QUERY = re.compile(r"^[a-z]{1,24}$")
 
 
 def _pinyin_matches(query: str) -> list[int]:
@@ -56,10 +53,6 @@ def _pinyin_matches(query: str) -> list[int]:
                 ids.append(pk)
                 break
     return ids
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 @extend_schema(tags=["organisation"])
@@ -86,7 +79,7 @@ class UnitListView(generics.ListAPIView):
         text = str_param(request, "q")
         if text is not None:
             match = Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__iexact=text)
-            if _PINYIN_QUERY.match(text.lower()):  # the exchange's recipient picker
+            if PINYIN_QUERY.match(text.lower()):  # the exchange's recipient picker
                 match |= Q(pk__in=_pinyin_matches(text.lower()))
             queryset = queryset.filter(match)
         return queryset
@@ -121,7 +114,7 @@ class UnitListView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         parent = unit_for_field(values.pop("parent_id"), "parent_id")
-        unit = actions.create_unit(_actor(request), parent=parent, **values)
+        unit = actions.create_unit(current_user(request), parent=parent, **values)
         return Response(UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
 
 
@@ -145,7 +138,7 @@ class UnitDetailView(generics.GenericAPIView):
         changes = dict(data.validated_data)
         if "parent_id" in changes:
             changes["parent"] = unit_for_field(changes.pop("parent_id"), "parent_id")
-        unit = actions.update_unit(_actor(request), unit, changes)
+        unit = actions.update_unit(current_user(request), unit, changes)
         return Response(UnitSerializer(unit).data)
 
 
@@ -172,7 +165,7 @@ class UnitMembersView(generics.ListAPIView):
 
     def get_queryset(self):
         unit = unit_or_404(self.kwargs["pk"])
-        actor = _actor(self.request)
+        actor = current_user(self.request)
         actions.check_can_see_people(actor, unit, "unit.members")
         subtree = bool_param(self.request, "subtree") or False
         return selectors.members(unit, include_subtree=subtree, whole=has_full_view(actor, unit))

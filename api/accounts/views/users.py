@@ -8,8 +8,6 @@ clerks change only through appointment requests; city_it_admin only by a city IT
 
 from __future__ import annotations
 
-from typing import cast
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -18,7 +16,7 @@ from rest_framework.response import Response
 from api.accounts import selectors
 from api.accounts.actions import org as actions
 from api.accounts.models import User
-from api.accounts.serializers_org import (
+from api.accounts.serializers.org import (
     MemberSerializer,
     RoleAssignmentSerializer,
     RoleGrantSerializer,
@@ -35,19 +33,16 @@ from api.accounts.views.org_common import (
     unit_for_field,
     unit_or_404,
 )
+from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
-
-
-def _actor(request: Request) -> User:
-    return cast(User, request.user)
 
 
 def _visible_user(request: Request, user_id: int, action: str) -> User:
     target = selectors.user_by_id(user_id)
     if target is None:
         raise NotFound()
-    actions.check_can_see_user(_actor(request), target, action)
+    actions.check_can_see_user(current_user(request), target, action)
     return target
 
 
@@ -65,10 +60,10 @@ class UnitUsersView(generics.GenericAPIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         unit = unit_or_404(pk)
-        actions.check_can_see_people(_actor(request), unit, "user.create")
+        actions.check_can_see_people(current_user(request), unit, "user.create")
         data = UserCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = actions.create_staff_user(_actor(request), unit, **data.validated_data)
+        user = actions.create_staff_user(current_user(request), unit, **data.validated_data)
         return Response(MemberSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -90,7 +85,7 @@ class UserDetailView(generics.GenericAPIView):
         target = _visible_user(request, pk, "user.update")
         data = UserUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = actions.update_user(_actor(request), target, dict(data.validated_data))
+        user = actions.update_user(current_user(request), target, dict(data.validated_data))
         return Response(MemberSerializer(user).data)
 
 
@@ -112,9 +107,11 @@ class UserRolesView(generics.ListAPIView):
 
     @extend_schema(
         summary="Grant a plain role (201; 200 when already held)",
-        description="staff, leader, seal_custodian, supervisor: an admin of both the person's "
-        "unit and the role's unit. city_it_admin: a city IT admin. unit_admin and clerk: "
-        "422 filed_role (use appointments/). Never your own roles (403 own_account).",
+        description="staff: an admin of both the person's unit and the role's unit. "
+        "city_it_admin: a city IT admin. Every sensitive role (unit_admin, clerk, leader, "
+        "seal_custodian, supervisor) is filed: 422 filed_role, whose error carries "
+        "route=/api/v1/appointments/ (file an appointment request there). Never your own "
+        "roles (403 own_account).",
         request=RoleGrantSerializer,
         responses={
             201: RoleAssignmentSerializer,
@@ -130,7 +127,7 @@ class UserRolesView(generics.ListAPIView):
         unit_id = data.validated_data.get("unit_id")
         unit = target.unit if unit_id is None else unit_for_field(unit_id, "unit_id")
         assignment, created = actions.grant_role(
-            _actor(request), target, data.validated_data["role"], unit
+            current_user(request), target, data.validated_data["role"], unit
         )
         return Response(
             RoleAssignmentSerializer(assignment).data,
@@ -144,7 +141,8 @@ class UserRoleDetailView(generics.GenericAPIView):
 
     @extend_schema(
         summary="Revoke a plain role",
-        description="Same rules as granting; unit_admin and clerk answer 422 filed_role.",
+        description="Same rules as granting; every sensitive role (unit_admin, clerk, "
+        "leader, seal_custodian, supervisor) answers 422 filed_role.",
         responses={204: None, **errors(ERR_403, ERR_404, ERR_422)},
     )
     def delete(self, request: Request, pk: int, assignment_id: int) -> Response:
@@ -157,5 +155,5 @@ class UserRoleDetailView(generics.GenericAPIView):
         )
         if assignment is None:
             raise NotFound()
-        actions.revoke_role(_actor(request), target, assignment)
+        actions.revoke_role(current_user(request), target, assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -57,7 +57,7 @@ def store_rendering(document_id: int) -> tuple[RenderedPdf, bool]:
         relative = f"{document.pk}/{digest}.pdf"
         _write_once(relative, result.pdf)
         with transaction.atomic():
-            locked = Document.objects.select_for_update().get(pk=document_id)
+            locked = Document.objects.select_for_update(no_key=True).get(pk=document_id)
             if locked.version != document.version:
                 continue  # changed while rendering: render the new state
             latest = RenderedPdf.objects.filter(document=locked).order_by("-version").first()

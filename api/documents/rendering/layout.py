@@ -15,6 +15,8 @@ import re
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from api.common import search
+
 MM = 72 / 25.4
 PAGE_WIDTH, PAGE_HEIGHT = A4
 TOP_MARGIN = 37 * MM
@@ -71,26 +73,51 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def wrap(text: str, font: str, size: float, first_width: float, rest_width: float) -> list[str]:
+def word_tokens(text: str) -> list[str]:
+    """Break opportunities between words only (jieba's precise cut, the shared
+    segmenter of api/common/search.py): 关于/做好/2026/年/冬季/… — for titles and
+    headings, which GB/T 9704 asks to break 词意完整."""
+    return search.words(text)
+
+
+def wrap(
+    text: str,
+    font: str,
+    size: float,
+    first_width: float,
+    rest_width: float,
+    *,
+    whole_words: bool = False,
+) -> list[str]:
     """Greedy line breaking with 禁则: no line starts with closing punctuation and no
-    line ends with opening punctuation (a character is carried to the next line)."""
+    line ends with opening punctuation (a token is carried to the next line). With
+    ``whole_words`` a line breaks only between jieba words; a word wider than a line
+    (never in practice) is broken between its characters."""
     spacing = char_space(size)
+    flat = text.replace("\n", "")
+    pieces = word_tokens(flat) if whole_words else tokens(flat)
+    narrowest = min(first_width, rest_width) + 0.01
+    queue: list[str] = []
+    for piece in pieces:
+        if len(piece) > 1 and width(piece, font, size, spacing) > narrowest:
+            queue.extend(tokens(piece))
+        else:
+            queue.append(piece)
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
     available = first_width
-    for token in tokens(text.replace("\n", "")):
-        if not current or width(current + token, font, size, spacing) <= available + 0.01:
-            current += token
+    for token in queue:
+        if not current or width("".join(current) + token, font, size, spacing) <= available + 0.01:
+            current.append(token)
             continue
-        carry = token
-        while len(current) > 1 and (carry[0] in NO_LINE_START or current[-1] in NO_LINE_END):
-            carry = current[-1] + carry
-            current = current[:-1]
-        lines.append(current)
+        carry = [token]
+        while len(current) > 1 and (carry[0][0] in NO_LINE_START or current[-1][-1] in NO_LINE_END):
+            carry.insert(0, current.pop())
+        lines.append("".join(current))
         current = carry
         available = rest_width
     if current or not lines:
-        lines.append(current)
+        lines.append("".join(current))
     return lines
 
 
@@ -109,11 +136,12 @@ def justified_spacing(text: str, font: str, size: float, target: float) -> float
 
 def balanced(text: str, font: str, size: float, max_width: float) -> list[str]:
     """Split a title into as few lines as fit, of similar length (标题排列应当使用梯形或
-    菱形: no long line above a single orphaned word)."""
-    lines = wrap(text, font, size, max_width, max_width)
+    菱形: no long line above a single orphaned word), breaking only between words
+    (回行时要做到词意完整)."""
+    lines = wrap(text, font, size, max_width, max_width, whole_words=True)
     if len(lines) < 2:
         return lines
     total = width(text, font, size, char_space(size))
     target = total / len(lines) + size  # allow one character of raggedness
-    narrower = wrap(text, font, size, target, target)
+    narrower = wrap(text, font, size, target, target, whole_words=True)
     return narrower if len(narrower) == len(lines) else lines

@@ -280,11 +280,25 @@ class Layout:
     # body (主体) -------------------------------------------------------------------
 
     def paragraph(
-        self, text: str, role: str, indent: float, hang: float = 0.0, justify: bool = True
+        self,
+        text: str,
+        role: str,
+        indent: float,
+        hang: float = 0.0,
+        justify: bool = True,
+        whole_words: bool = False,
     ) -> list[Line]:
-        """A paragraph: first line at ``indent``, the others at ``hang``."""
+        """A paragraph: first line at ``indent``, the others at ``hang``; a heading
+        (``whole_words``) breaks only between words."""
         font = self.font(role)
-        pieces = wrap(text, font, BODY_SIZE, BLOCK_WIDTH - indent, BLOCK_WIDTH - hang)
+        pieces = wrap(
+            text,
+            font,
+            BODY_SIZE,
+            BLOCK_WIDTH - indent,
+            BLOCK_WIDTH - hang,
+            whole_words=whole_words,
+        )
         lines = []
         for index, piece in enumerate(pieces):
             x = X0 + (indent if index == 0 else hang)
@@ -339,7 +353,9 @@ class Layout:
         for paragraph in data.body:
             level = int(paragraph.get("level", 0))
             text = str(paragraph.get("text", ""))
-            para = self.paragraph(text, LEVEL_FONTS.get(level, "fangsong"), 2 * CHAR_PITCH)
+            para = self.paragraph(
+                text, LEVEL_FONTS.get(level, "fangsong"), 2 * CHAR_PITCH, whole_words=level > 0
+            )
             if level:
                 para[-1].keep_with_next = True  # a heading never ends a page
             lines += para
@@ -561,8 +577,8 @@ def input_for(document: Any) -> RenderInput:
     the deployment's time zone — so rendering again gives the same date."""
     from django.utils import timezone
 
+    from api.documents import hooks
     from api.documents.models import NumberAssignment
-    from api.workflow.models import StepKind, Task, TaskState
 
     assignment = (
         NumberAssignment.objects.filter(document=document, doc_number=document.doc_number)
@@ -572,13 +588,6 @@ def input_for(document: Any) -> RenderInput:
         else None
     )
     moment = assignment.assigned_at if assignment else document.updated_at
-    signed = (
-        Task.objects.filter(document=document, step_kind=StepKind.SIGN_OFF, state=TaskState.DONE)
-        .exclude(assignee=None)
-        .select_related("assignee")
-        .order_by("-acted_at", "-id")
-        .first()
-    )
     attachments = [
         PurePath(a.original_name).stem
         for a in document.attachments.filter(deleted_at__isnull=True).order_by("id")
@@ -592,7 +601,7 @@ def input_for(document: Any) -> RenderInput:
         mark=document.header_text,
         doc_number=document.doc_number,
         urgency=document.urgency,
-        signer=signed.assignee.display_name if signed and signed.assignee else "",
+        signer=hooks.workflow.signer(document),
         main_recipients=document.main_recipients,
         attachments=attachments,
         cc=document.cc,

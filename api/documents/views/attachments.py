@@ -15,6 +15,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
@@ -30,7 +31,6 @@ from api.documents.views.common import (
     ERR_415,
     ERR_422,
     IDEMPOTENCY_HEADER,
-    actor,
     errors,
     path_id,
 )
@@ -57,7 +57,7 @@ class AttachmentUploadView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request, document_id: int) -> Response:
-        user = actor(request)
+        user = current_user(request)
         document = selectors.document_or_404(user, path_id(document_id))
         upload = request.FILES.get("file")
         if upload is None:
@@ -95,7 +95,7 @@ class AttachmentDetailView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, document_id: int, attachment_id: int):
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         attachment = selectors.attachment_or_404(document, path_id(attachment_id))
         path = files.path_for(attachment.storage_key)
         try:
@@ -123,5 +123,7 @@ class AttachmentDetailView(generics.GenericAPIView):
         responses={204: None, **errors(ERR_403, ERR_404, ERR_409)},
     )
     def delete(self, request: Request, document_id: int, attachment_id: int) -> Response:
-        actions.remove_attachment(path_id(document_id), path_id(attachment_id), actor(request))
+        actions.remove_attachment(
+            path_id(document_id), path_id(attachment_id), current_user(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

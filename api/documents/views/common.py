@@ -5,7 +5,7 @@ Docs: docs/documents.md#versions-and-concurrency.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
@@ -18,15 +18,14 @@ from api.documents.models import Document
 from api.documents.selectors import MAX_ID, permissions_for
 
 
-def actor(request: Request) -> User:
-    return cast(User, request.user)
-
-
 def etag_for(document: Document, user: User) -> str:
     """Strong ETag from the document's id and version (plus what the caller may do,
     which the detail shows): it changes exactly when the detail response would."""
     flags = permissions_for(user, document)
     marks = f"{int(flags['edit'])}{int(flags['void_number'])}"
+    # The overall time limit shows in the detail and turns overdue with time alone,
+    # without a new version (docs/workflow.md#document-time-limits).
+    marks += f":{document.due_at.timestamp() if document.due_at else ''}:{int(document.is_overdue)}"
     raw = f"document:{document.pk}:{document.version}:{marks}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 

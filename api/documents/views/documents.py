@@ -9,9 +9,10 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
-from api.common.params import choice_param, str_param
+from api.common.params import bool_param, choice_param, str_param
 from api.documents import actions, selectors
 from api.documents.models import Direction, DocumentStatus
 from api.documents.serializers import (
@@ -30,7 +31,6 @@ from api.documents.views.common import (
     ERR_422,
     IDEMPOTENCY_HEADER,
     IF_MATCH_HEADER,
-    actor,
     errors,
     etag_for,
     if_match_tags,
@@ -69,7 +69,7 @@ PATCH_EXAMPLE = OpenApiExample(
 def detail_response(request: Request, document, status_code: int = 200) -> Response:
     data = DocumentSerializer(document, context={"request": request}).data
     response = Response(data, status=status_code)
-    response["ETag"] = etag_for(document, actor(request))
+    response["ETag"] = etag_for(document, current_user(request))
     return response
 
 
@@ -78,7 +78,7 @@ class DocumentListView(generics.GenericAPIView):
     pagination_class = CursorPagination
 
     def get_queryset(self):
-        queryset = selectors.visible_documents(actor(self.request))
+        queryset = selectors.visible_documents(current_user(self.request))
         wanted = choice_param(self.request, "status", list(DocumentStatus.values))
         if wanted:
             queryset = queryset.filter(status=wanted)
@@ -88,6 +88,9 @@ class DocumentListView(generics.GenericAPIView):
         q = str_param(self.request, "q")
         if q:
             queryset = queryset.filter(title__icontains=q)
+        if bool_param(self.request, "mine"):
+            # 我的发文: what I drafted, to follow it through the flow.
+            queryset = queryset.filter(drafter=current_user(self.request))
         return queryset
 
     @extend_schema(
@@ -97,6 +100,7 @@ class DocumentListView(generics.GenericAPIView):
             OpenApiParameter("status", str, enum=list(DocumentStatus.values)),
             OpenApiParameter("direction", str, enum=list(Direction.values)),
             OpenApiParameter("q", str, description="part of the title"),
+            OpenApiParameter("mine", bool, description="only documents I drafted (我的发文)"),
         ],
         responses={200: DocumentListItemSerializer(many=True), **errors(ERR_400)},
     )
@@ -116,7 +120,7 @@ class DocumentListView(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = DocumentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        document = actions.create_draft(actor(request), **serializer.validated_data)
+        document = actions.create_draft(current_user(request), **serializer.validated_data)
         response = detail_response(request, document, status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/documents/{document.pk}/"
         return response
@@ -131,7 +135,7 @@ class DocumentDetailView(generics.GenericAPIView):
         responses={200: DocumentSerializer, **errors(ERR_404)},
     )
     def get(self, request: Request, document_id: int) -> Response:
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         return detail_response(request, document)
 
     @extend_schema(
@@ -143,7 +147,7 @@ class DocumentDetailView(generics.GenericAPIView):
         examples=[PATCH_EXAMPLE],
     )
     def patch(self, request: Request, document_id: int) -> Response:
-        user = actor(request)
+        user = current_user(request)
         document = selectors.document_or_404(user, path_id(document_id))
         serializer = DocumentPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -170,7 +174,7 @@ class DocumentVersionsView(generics.GenericAPIView):
         responses={200: VersionSerializer(many=True), **errors(ERR_400, ERR_404)},
     )
     def get(self, request: Request, document_id: int) -> Response:
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         page = self.paginate_queryset(selectors.versions(document))
         return self.get_paginated_response(VersionSerializer(page, many=True).data)
 
@@ -190,10 +194,10 @@ class VoidNumberView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request, document_id: int) -> Response:
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         serializer = VoidNumberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         document = actions.void_number(
-            document.pk, actor(request), serializer.validated_data["reason"]
+            document.pk, current_user(request), serializer.validated_data["reason"]
         )
         return detail_response(request, document)

@@ -11,14 +11,16 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.parsers import SafeJSONParser
 from api.common.schema import error_response
 from api.common.serializers import StrictSerializer
 from api.documents import instructions as ink
@@ -31,7 +33,6 @@ from api.documents.views.common import (
     ERR_400,
     ERR_404,
     IDEMPOTENCY_HEADER,
-    actor,
     errors,
     path_id,
 )
@@ -101,7 +102,7 @@ def _task_id(value) -> int | None:
 
 
 class InstructionListView(generics.GenericAPIView):
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, MultiPartParser]
     serializer_class = InstructionSerializer
     pagination_class = CursorPagination
 
@@ -111,7 +112,7 @@ class InstructionListView(generics.GenericAPIView):
         responses={200: InstructionSerializer(many=True), **errors(ERR_404)},
     )
     def get(self, request: Request, document_id: int) -> Response:
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         queryset = HandwrittenInstruction.objects.filter(document=document).select_related("author")
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(InstructionSerializer(page, many=True).data)
@@ -131,7 +132,7 @@ class InstructionListView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request, document_id: int) -> Response:
-        user = actor(request)
+        user = current_user(request)
         document = selectors.document_or_404(user, path_id(document_id))
         if (request.content_type or "").startswith("multipart/"):
             unknown = sorted(set(request.data) - {"image", "opinion", "task_id"})
@@ -190,7 +191,7 @@ class InstructionImageView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, document_id: int, instruction_id: int):
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         item = HandwrittenInstruction.objects.filter(
             document=document, pk=path_id(instruction_id)
         ).first()
@@ -224,7 +225,7 @@ class InstructionSheetView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, document_id: int):
-        document = selectors.document_or_404(actor(request), path_id(document_id))
+        document = selectors.document_or_404(current_user(request), path_id(document_id))
         pdf = build_instruction_sheet(document)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="instruction-sheet-{document.pk}.pdf"'

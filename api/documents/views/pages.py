@@ -14,12 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
 from api.common.schema import error_response
 from api.documents import pages
 from api.documents.selectors import document_or_404
-from api.documents.views.common import ERR_400, actor, errors, path_id
+from api.documents.views.common import ERR_400, errors, path_id
 
 IMAGE_MAX_AGE = 30 * 24 * 3600  # the listed URLs carry the rendering's hash (v=…)
 ERR_404_PAGES = {404: error_response("not_found / not_rendered (no rendering yet)")}
@@ -102,7 +103,7 @@ class DocumentPagesView(APIView):
         responses={200: PagesSerializer, **errors(ERR_404_PAGES)},
     )
     def get(self, request: Request, document_id: int) -> Response:
-        document = document_or_404(actor(request), path_id(document_id))
+        document = document_or_404(current_user(request), path_id(document_id))
         rendering = pages.latest_rendering(document)
         base = f"/api/v1/documents/{document.pk}/pages"
         version = rendering.sha256[:16]
@@ -147,7 +148,7 @@ class PageImageView(APIView):
         },
     )
     def get(self, request: Request, document_id: int, page: int) -> HttpResponse:
-        document = document_or_404(actor(request), path_id(document_id))
+        document = document_or_404(current_user(request), path_id(document_id))
         width = _width(request)
         rendering = pages.latest_rendering(document)
         number = _page_number(page)
@@ -176,7 +177,7 @@ class PageTextView(APIView):
         responses={200: PageTextSerializer, **errors(ERR_404_PAGES, ERR_503)},
     )
     def get(self, request: Request, document_id: int, page: int) -> Response:
-        document = document_or_404(actor(request), path_id(document_id))
+        document = document_or_404(current_user(request), path_id(document_id))
         rendering = pages.latest_rendering(document)
         number = _page_number(page)
         pages.check_page(rendering, number)

@@ -2,6 +2,7 @@
 // Docs: docs/pwa.md#passkeys and #offline-approvals.
 import { ApiError, NetworkError, api, newIdempotencyKey, session } from './http.js'
 import { enqueue } from './outbox.js'
+import { t } from '../i18n/index.js'
 import { getAssertion, passkeysSupported } from './webauthn.js'
 
 const passkeyKey = () => `govdesk.hasPasskey.${session.user && session.user.id}`
@@ -36,6 +37,10 @@ export class Cancelled extends Error {}
  * recorded as not confirmed by passkey). Resolves with the outbox outcome.
  */
 export async function approveTask(task, { opinion = '' } = {}) {
+  // Whose approval this is, fixed now: a 401 below clears the session, and the queued
+  // item must still belong to this person (sent after they sign in again).
+  const userId = session.user && session.user.id
+  if (userId === null || userId === undefined) throw new ApiError(401, 'not_authenticated', t('common.signIn'))
   const body = opinion ? { opinion } : {}
   if (navigator.onLine && (await hasPasskey())) {
     try {
@@ -44,12 +49,14 @@ export async function approveTask(task, { opinion = '' } = {}) {
       body.webauthn = { challenge_id, credential }
     } catch (error) {
       if (error && (error.name === 'NotAllowedError' || error.name === 'AbortError')) {
-        throw new Cancelled('已取消验证 Verification cancelled')
+        throw new Cancelled(t('common.verifyCancelled'))
       }
-      if (!(error instanceof NetworkError)) throw error
+      // No network, or signed out meanwhile: queued without a step-up, like offline.
+      if (!(error instanceof NetworkError) && !(error instanceof ApiError && error.status === 401)) throw error
     }
   }
   return enqueue({
+    userId,
     key: newIdempotencyKey(),
     taskId: task.id,
     title: (task.document && task.document.title) || `#${task.id}`,

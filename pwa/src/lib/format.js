@@ -1,10 +1,10 @@
-// Small display helpers shared by the screens. Docs: docs/pwa.md#screens.
+// Small display helpers shared by the screens. Docs: docs/pwa.md#screens, #languages.
+import { TIME_ZONE, currentLocale, t } from '../i18n/index.js'
 
-export const URGENCY = {
-  very_urgent: { zh: '特急', en: 'Very urgent', type: 'danger' },
-  urgent: { zh: '加急', en: 'Urgent', type: 'warning' },
-  normal: { zh: '普通', en: 'Normal', type: 'default' },
-}
+export const URGENCY_TYPE = { very_urgent: 'danger', urgent: 'warning', normal: 'default' }
+
+/** 特急 / 加急 / 普通 in the chosen language. */
+export const urgencyText = (urgency) => t('common.urgency.' + (URGENCY_TYPE[urgency] ? urgency : 'normal'))
 
 // The deadline light (绿/黄/红) when the server sends it, else from due_at/overdue.
 export function deadlineLight(task) {
@@ -15,26 +15,40 @@ export function deadlineLight(task) {
   return left < 4 * 3600 * 1000 ? 'yellow' : 'green'
 }
 
-export const LIGHT_TEXT = {
-  red: '已超期 Overdue',
-  yellow: '即将到期 Due soon',
-  green: '正常 On time',
+export const lightText = (light) => (light ? t('common.light.' + light) : '')
+
+const ACTIONS = ['approve', 'return', 'transfer', 'acknowledge', 'add_countersigner', 'seal', 'withdraw', 'delegate']
+/** 同意 / 退回 / 转交 … for a trail or 已办 action code; an unknown code as it came. */
+export const actionText = (action) => (ACTIONS.includes(action) ? t('common.action.' + action) : action || '')
+
+const formatters = new Map()
+function formatter(kind) {
+  const locale = currentLocale()
+  const key = locale + kind
+  if (!formatters.has(key)) {
+    const options = { timeZone: TIME_ZONE, hour12: false }
+    if (kind === 'when') Object.assign(options, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+    if (kind === 'date') Object.assign(options, { year: 'numeric', month: 'short', day: 'numeric' })
+    formatters.set(key, new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : 'zh-CN', options))
+  }
+  return formatters.get(key)
 }
 
+/** A date and time in the chosen language, Beijing time (12月7日 09:30 / 7 Dec, 09:30). */
 export function when(value) {
   if (!value) return ''
   const d = new Date(value)
-  const pad = (n) => String(n).padStart(2, '0')
-  return `${d.getMonth() + 1}月${d.getDate()}日 ${pad(d.getHours())}:${pad(d.getMinutes())}`
+  return Number.isNaN(d.getTime()) ? '' : formatter('when').format(d)
 }
 
-export const ACTION_TEXT = {
-  approve: '同意 Approve',
-  return: '退回 Return',
-  transfer: '转交 Transfer',
-  acknowledge: '已阅 Read',
-  add_countersigner: '加签 Add',
-  seal: '用印 Seal',
+/** A date only (2026年12月7日 / 7 Dec 2026). */
+export function day(value) {
+  if (!value) return ''
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? '' : formatter('date').format(d)
 }
 
-export const OPINION_CHIPS = ['同意', '已阅', '拟同意', '同意，请抓紧落实。', '请按程序办理。']
+export const opinionChips = () => [1, 2, 3, 4, 5].map((n) => t('common.chip' + n))
+
+/** A file size as the attachment lists show it: "12 KB". */
+export const size = (bytes) => t('common.kb', { num: Math.max(1, Math.ceil((bytes || 0) / 1024)) })

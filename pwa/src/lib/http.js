@@ -1,6 +1,7 @@
 // The API client: bearer tokens with refresh, the error envelope, Idempotency-Key.
 // Docs: docs/pwa.md#talking-to-the-api, docs/identity.md (tokens), docs/api.md (errors).
 import { reactive } from 'vue'
+import { currentLocale, t } from '../i18n/index.js'
 
 const STORE_KEY = 'govdesk.session'
 
@@ -16,8 +17,8 @@ export class ApiError extends Error {
 // fetch() rejected: offline, DNS, connection reset. The request may or may not have
 // reached the server, which is why every state change carries an Idempotency-Key.
 export class NetworkError extends Error {
-  constructor(cause, message = '网络不可用 Network unavailable') {
-    super(message)
+  constructor(cause, message) {
+    super(message || t('common.networkDown'))
     this.cause = cause
   }
 }
@@ -28,7 +29,7 @@ export class NetworkError extends Error {
 export const REQUEST_TIMEOUT_MS = 30_000
 export class TimeoutError extends NetworkError {
   constructor(cause) {
-    super(cause, '网络超时，请稍后再试 No answer from the server; try again')
+    super(cause, t('common.timeout'))
   }
 }
 
@@ -46,12 +47,12 @@ async function fetchWithTimeout(url, init) {
 }
 
 // An answer without the error envelope (a proxy's 502 page, an HTML 413): said plainly
-// in both languages instead of a bare status code.
+// in the chosen language instead of a bare status code.
 function fallbackMessage(status) {
-  if (status >= 500) return `服务器暂时无法处理，请稍后再试 The server could not answer; try again later (HTTP ${status})`
-  if (status === 413) return `内容太大 Too large (HTTP ${status})`
-  if (status === 429) return `请求过于频繁，请稍后再试 Too many requests; try again later (HTTP ${status})`
-  return `请求未成功 The request failed (HTTP ${status})`
+  if (status >= 500) return t('common.serverDown', { status })
+  if (status === 413) return t('common.tooLarge', { status })
+  if (status === 429) return t('common.tooMany', { status })
+  return t('common.failed', { status })
 }
 
 function loadSession() {
@@ -83,6 +84,37 @@ export function clearSession() {
   localStorage.removeItem(STORE_KEY)
 }
 
+// The server refused the session (expired, revoked on another device). The reason is
+// kept for this tab until the next sign-in, so a reload that lands before the router has
+// moved to 登录 still says why the person was signed out.
+const ENDED_KEY = 'govdesk.sessionEnded'
+
+function endSession() {
+  clearSession()
+  try {
+    sessionStorage.setItem(ENDED_KEY, '1')
+  } catch {
+    /* private mode: the ?expired=1 on the login route still says it */
+  }
+  window.dispatchEvent(new Event('govdesk:signed-out'))
+}
+
+export function sessionWasEnded() {
+  try {
+    return sessionStorage.getItem(ENDED_KEY) === '1'
+  } catch {
+    return false
+  }
+}
+
+export function forgetEndedSession() {
+  try {
+    sessionStorage.removeItem(ENDED_KEY)
+  } catch {
+    /* nothing kept */
+  }
+}
+
 export function newIdempotencyKey() {
   if (crypto.randomUUID) return 'pwa-' + crypto.randomUUID()
   return 'pwa-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12)
@@ -112,21 +144,18 @@ let refreshing = null
 // One refresh at a time: the server rotates refresh tokens and a second concurrent
 // refresh with the same token would be refused (docs/identity.md#tokens).
 async function refreshTokens() {
-  if (!session.refresh) throw new ApiError(401, 'not_authenticated', '请登录 Please sign in')
+  if (!session.refresh) throw new ApiError(401, 'not_authenticated', t('common.signIn'))
   if (!refreshing) {
     refreshing = (async () => {
       const response = await fetchWithTimeout('/api/v1/auth/token/refresh/', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', 'Accept-Language': currentLocale() },
         body: JSON.stringify({ refresh: session.refresh }),
       })
       const data = await response.json().catch(() => ({}))
       if (!response.ok) {
         const err = data.error || {}
-        if (response.status === 401) {
-          clearSession()
-          window.dispatchEvent(new Event('govdesk:signed-out'))
-        }
+        if (response.status === 401) endSession()
         throw new ApiError(response.status, err.code, err.message || fallbackMessage(response.status), data)
       }
       saveLogin(data)
@@ -142,13 +171,16 @@ async function refreshTokens() {
  * options: body (JSON), idempotencyKey, headers, auth (default true), blob (true: a Blob).
  */
 export async function request(method, path, options = {}) {
-  const { body, idempotencyKey, auth = true, blob = false } = options
+  const { body, form, idempotencyKey, auth = true, blob = false } = options
   const send = async () => {
-    const headers = { Accept: 'application/json', ...(options.headers || {}) }
+    // The server answers (error messages, names of things) in the app's chosen language.
+    const headers = { Accept: 'application/json', 'Accept-Language': currentLocale(), ...(options.headers || {}) }
     if (auth && session.access) headers.Authorization = `Bearer ${session.access}`
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
     const init = { method, headers }
-    if (body !== undefined) {
+    if (form !== undefined) {
+      init.body = form // FormData: the browser sets multipart/form-data and its boundary
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json'
       init.body = JSON.stringify(body)
     }
@@ -169,10 +201,7 @@ export async function request(method, path, options = {}) {
   const data = await response.json().catch(() => null)
   if (!response.ok) {
     const err = (data && data.error) || {}
-    if (response.status === 401 && auth) {
-      clearSession()
-      window.dispatchEvent(new Event('govdesk:signed-out'))
-    }
+    if (response.status === 401 && auth) endSession()
     throw new ApiError(
       response.status,
       err.code || 'http_' + response.status,
@@ -206,6 +235,25 @@ export async function postOnce(path, body) {
     return result
   } catch (error) {
     if (!retryable(error)) unsettledKeys.delete(sameRequest)
+    throw error
+  }
+}
+
+// Keys of uploads not yet settled, per File object: sending the same chosen file again
+// after a lost answer replays the first upload instead of attaching it twice.
+const unsettledUploads = new WeakMap()
+
+/** uploadOnce('/api/v1/documents/7/attachments/', file) → the created attachment. */
+export async function uploadOnce(path, file) {
+  if (!unsettledUploads.has(file)) unsettledUploads.set(file, newIdempotencyKey())
+  const form = new FormData()
+  form.append('file', file, file.name)
+  try {
+    const result = await request('POST', path, { form, idempotencyKey: unsettledUploads.get(file) })
+    unsettledUploads.delete(file)
+    return result
+  } catch (error) {
+    if (!retryable(error)) unsettledUploads.delete(file)
     throw error
   }
 }

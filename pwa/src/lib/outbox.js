@@ -6,6 +6,13 @@
 // key, and the retry is answered by the server as a replay — never a second approval.
 // An item leaves the queue only when the server answered 2xx; until then the task
 // shows 待发送 and never 已同意.
+//
+// Each item belongs to the person who queued it (`userId`, fixed when the tap happened,
+// before any network call). A session that expired or was revoked (401, or 403 for a
+// sign-in reason) keeps it queued — 待登录后发送 on the sign-in page — and it is sent,
+// with the same key, right after that same person signs in again. Anyone else signing
+// in on this phone never sees or sends it. Every item ends sent (2xx), refused with the
+// reason shown (已被他人处理 …), or deleted by its owner.
 import { ref } from 'vue'
 import { NetworkError, request, retryable, session } from './http.js'
 
@@ -18,6 +25,10 @@ const RETRY_MS = 15_000
 
 // Someone else acted (or the document was withdrawn): the plain "已被他人处理" notice.
 const GONE_CODES = new Set(['task_not_open', 'not_found'])
+// Refusals that mean "sign in (again), then send": kept queued for the same person.
+const SIGN_IN_CODES = new Set(['mfa_setup_required', 'password_expired', 'network_not_allowed'])
+export const needsSignIn = (error) =>
+  error && (error.status === 401 || (error.status === 403 && SIGN_IN_CODES.has(error.code)))
 
 export const outbox = ref([]) // every item of the signed-in person, oldest first
 export const lastSynced = ref(null) // {taskId, title} of the last confirmed item
@@ -50,8 +61,13 @@ async function tx(mode, work) {
   })
 }
 
+// How many items on this phone still wait to be sent, whoever queued them: the sign-in
+// page shows only this number (never titles or names) as 待登录后发送.
+export const waitingCount = ref(0)
+
 export async function refreshOutbox() {
   const all = (await tx('readonly', (s) => s.getAll())) || []
+  waitingCount.value = all.filter((i) => i.status === 'pending').length
   const mine = session.user ? all.filter((i) => i.userId === session.user.id) : []
   outbox.value = mine.sort((a, b) => a.createdAt - b.createdAt)
   return outbox.value
@@ -71,11 +87,15 @@ export function pendingFor(taskId) {
  * Queue an action and try to send it now. Resolves with
  * {status: 'done', result} | {status: 'pending'} | {status: 'conflict'|'error', item}.
  */
-export async function enqueue({ key, taskId, title, path, body }) {
+export async function enqueue({ key, taskId, title, path, body, userId }) {
+  // The owner is who was signed in when the tap happened (the caller captures it before
+  // any network call: a 401 on the way clears the session).
+  const owner = userId ?? (session.user && session.user.id)
+  if (owner === null || owner === undefined) throw new Error('outbox: no signed-in owner')
   const item = {
     key, taskId, title, path, body: body ?? null,
-    userId: session.user && session.user.id,
-    createdAt: Date.now(), status: 'pending', message: '', attempts: 0,
+    userId: owner,
+    createdAt: Date.now(), status: 'pending', message: '', attempts: 0, needsSignIn: false,
   }
   sending.add(key)
   try {
@@ -96,11 +116,21 @@ async function sendOne(item) {
     const options = { idempotencyKey: item.key }
     if (item.body !== null) options.body = item.body
     const result = await request('POST', item.path, options)
+    item.needsSignIn = false
     await removeItem(item.key)
     lastSynced.value = { taskId: item.taskId, title: item.title, at: Date.now() }
     window.dispatchEvent(new CustomEvent('govdesk:synced', { detail: { item, result } }))
     return { status: 'done', result }
   } catch (error) {
+    if (needsSignIn(error)) {
+      // Signed out (expired, revoked) or a sign-in condition: held for this person.
+      item.status = 'pending'
+      item.needsSignIn = true
+      item.message = ''
+      await put(item)
+      await refreshOutbox()
+      return { status: 'pending', needsSignIn: true }
+    }
     if (!retryable(error)) {
       item.status = GONE_CODES.has(error.code) || error.status === 404 ? 'conflict' : 'error'
       item.message = error.message
@@ -112,6 +142,7 @@ async function sendOne(item) {
     // Offline, 5xx, 409 `conflict` (the same key still running), 429, a sign-in needed:
     // keep it pending and try again later with the same key.
     item.status = 'pending'
+    item.needsSignIn = false
     item.message = error instanceof NetworkError ? '' : error.message
     await put(item)
     await refreshOutbox()

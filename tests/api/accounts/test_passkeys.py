@@ -254,7 +254,8 @@ def test_delete_needs_the_password_or_a_passkey(bob_client, bob_key, bob):
     response = bob_client.delete(url, {"password": "wrong"}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "password_incorrect"
-    assert LoginThrottle.objects.filter(failures=1).count() == 2  # username and address
+    # account from this address, account everywhere, address
+    assert LoginThrottle.objects.filter(failures=1).count() == 3
     assert events("passkey.delete_failed")[0].detail["reason"] == "bad_password"
     assert bob_client.delete(url, {"password": PASSWORD}, format="json").status_code == 204
     assert not Passkey.objects.exists()
@@ -499,3 +500,42 @@ def test_a_session_owing_its_totp_setup_cannot_register_a_passkey(personas):
     response = client.post(OPTIONS, {}, format="json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "mfa_setup_required"
+
+
+@pytest.mark.parametrize("port", [8000, 8080, 8112])
+def test_passkeys_sign_in_and_step_up_on_the_demo_port(bob_client, bob, port):
+    """The demo's origins for GOVDESK_PORT (scripts/demo.py passkey_origins): a passkey
+    registered and used at http://localhost:<port> verifies; another port does not."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "demo.py"
+    spec = importlib.util.spec_from_file_location("govdesk_demo_launcher", path)
+    assert spec is not None and spec.loader is not None
+    demo = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
+    if spec.name not in sys.modules:
+        sys.modules[spec.name] = demo
+        spec.loader.exec_module(demo)
+    origin = f"http://localhost:{port}"
+    with override_settings(GOVDESK_WEBAUTHN_ORIGINS=demo.passkey_origins(port).split(",")):
+        authenticator = SoftAuthenticator()
+        assert register(bob_client, authenticator, origin=origin).status_code == 201
+        signed = passkey_login(authenticator, origin=origin)
+        assert signed.status_code == 200, signed.content
+        wrong = passkey_login(authenticator, origin=f"http://localhost:{port + 1}")
+        assert wrong.status_code == 401, wrong.content
+        # Step-up: a fresh assertion confirming a sensitive change (the same verification
+        # as the passkey-confirmed approval, api/accounts/passkeys.py).
+        spare = SoftAuthenticator()
+        assert register(bob_client, spare, origin=origin).status_code == 201
+        options = bob_client.post(REAUTH, {}, format="json").json()
+        body = {
+            "webauthn": {
+                "challenge_id": options["challenge_id"],
+                "credential": authenticator.get(options["options"], origin=origin),
+            }
+        }
+        target = Passkey.objects.get(credential_id=spare.id)
+        assert bob_client.delete(f"{PASSKEYS}{target.pk}/", body, format="json").status_code == 204
+        assert events("passkey.deleted")[0].detail["confirmed_by"] == "passkey"

@@ -1,5 +1,8 @@
 """A URLconf for tests that need a view failing with an unexpected exception."""
 
+import threading
+
+from django.db import transaction
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,10 +25,23 @@ class CounterView(APIView):
     """Counts its executions so tests can tell a replay from a second run."""
 
     calls: list[dict] = []
+    # Set by a test to hold the first request inside its transaction.
+    hold: threading.Event | None = None
+    entered: threading.Event | None = None
 
     @idempotent
     def post(self, request):
         CounterView.calls.append(dict(request.data))
+        if request.data.get("hold") and CounterView.hold is not None:
+            assert CounterView.entered is not None
+            CounterView.entered.set()
+            CounterView.hold.wait(timeout=30)
+        if request.data.get("fail") == "after_commit":
+
+            def broker_down():
+                raise ConnectionError("broker unreachable")
+
+            transaction.on_commit(broker_down)
         if request.data.get("fail") == "client":
             raise ApiError("validation_error")
         if request.data.get("fail") == "server":

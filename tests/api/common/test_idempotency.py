@@ -82,3 +82,48 @@ def test_malformed_key(client):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_idempotency_key"
     assert CounterView.calls == []
+
+
+def test_the_record_commits_with_the_answer(client, personas):
+    from api.common.models import IdempotencyRecord
+
+    post(client, {"x": 1}, key="tap-0006-abcdef")
+    record = IdempotencyRecord.objects.get(user=personas["bob"], key="tap-0006-abcdef")
+    assert (record.status, record.body) == (201, {"n": 1})
+
+
+def test_same_key_on_another_path_is_refused(client):
+    post(client, {"x": 1}, key="tap-0007-abcdef")
+    response = client.post(
+        "/counter/?other=1", {"x": 1}, format="json", HTTP_IDEMPOTENCY_KEY="tap-0007-abcdef"
+    )
+    # The query string is not the path: same path, same body → replay.
+    assert response["Idempotent-Replayed"] == "true"
+
+
+def test_an_expired_record_frees_the_key(client, personas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.common.models import IdempotencyRecord
+    from api.common.tasks import prune_idempotency_records
+
+    post(client, {"x": 1}, key="tap-0008-abcdef")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+    second = post(client, {"x": 1}, key="tap-0008-abcdef")
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second
+    assert len(CounterView.calls) == 2
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert prune_idempotency_records() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_after_commit_callback_still_answers_the_committed_result(personas):
+    """The broker is down after commit: the client gets the real answer, a retry replays."""
+    client = client_for(personas["bob"])
+    first = post(client, {"fail": "after_commit"}, key="tap-0009-abcdef")
+    assert first.status_code == 201
+    second = post(client, {"fail": "after_commit"}, key="tap-0009-abcdef")
+    assert second.status_code == 201 and second["Idempotent-Replayed"] == "true"
+    assert len(CounterView.calls) == 1

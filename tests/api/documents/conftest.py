@@ -73,9 +73,20 @@ def code(response) -> str:
 # --- sample files ---------------------------------------------------------------------------
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+
+
+def _image(fmt: str) -> bytes:
+    """A real (tiny) image: uploads are opened to count their pixels."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
+WEBP = _image("WEBP")
 TEXT = "会议纪要\n一、参会人员\n".encode()
 EXE = b"MZ\x90\x00\x03" + b"\x00" * 64
 HTML = b"<!DOCTYPE html><html><script>alert(1)</script></html>"

@@ -159,7 +159,7 @@ def test_upload_larger_than_the_global_body_limit(as_, draft, settings):
     key = uuid.uuid4().hex
     assert settings.GOVDESK_MAX_BODY_BYTES < 1_572_864 < settings.GOVDESK_ATTACHMENT_MAX_BYTES
     doc = draft("bob")
-    data = samples.PDF + b"%" * 1_572_864
+    data = samples.PDF.replace(b"trailer", b"%" * 1_572_864 + b"\ntrailer")  # a comment
     client = as_("bob")
     first = upload(client, doc["id"], "大文件.pdf", data, HTTP_IDEMPOTENCY_KEY=key)
     assert first.status_code == 201, first.content

@@ -127,7 +127,24 @@ def test_list_filters(as_, draft):
     assert ids("?status=draft") == [b["id"], a["id"]]
     assert ids("?status=completed") == []
     assert client.get("/api/v1/documents/?status=bogus").status_code == 400
+    assert client.get("/api/v1/documents/?mine=maybe").status_code == 400
     assert client.get("/api/v1/documents/?q=" + "x" * 101).status_code == 400
+
+
+def test_mine_lists_what_i_drafted(as_, draft):
+    """我的发文: the drafter's own documents, not the unit's others they may also see."""
+    own = draft("bob", title="我起草的通知")
+    other = draft("alice", title="别人起草的通知")
+
+    def ids(persona: str, query: str) -> list[int]:
+        response = as_(persona).get("/api/v1/documents/" + query)
+        assert response.status_code == 200, response.content
+        return [d["id"] for d in response.json()["results"]]
+
+    assert other["id"] in ids("alice", "") and own["id"] in ids("alice", "")
+    assert ids("alice", "?mine=true") == [other["id"]]
+    assert ids("bob", "?mine=true") == [own["id"]]
+    assert set(ids("alice", "?mine=false")) == set(ids("alice", ""))
 
 
 def test_patch_creates_a_version_with_changed_fields(as_, draft, personas):

@@ -1,4 +1,4 @@
-"""Issue 4's done-when over HTTP, and the document PDF endpoints.
+"""Rendering, sealing and verifying a document over HTTP, and the document PDF endpoints.
 
 Docs: docs/documents.md#the-rendered-pdf, docs/seals.md#the-seal-step. A demo document
 signed off and numbered is rendered (the Celery task run synchronously), the custodian

@@ -26,6 +26,7 @@ def grow(personas, document, start: int, stop: int) -> None:
         ("leo", "/api/v1/documents/?status=draft&direction=outgoing&q=文件"),
         ("sam", "/api/v1/documents/"),
         ("ivy", "/api/v1/documents/"),
+        ("bob", "/api/v1/documents/?mine=true"),
         ("bob", "/api/v1/documents/{doc}/versions/"),
     ],
 )

@@ -16,7 +16,7 @@ import pytest
 
 from api.notify import registry
 from notifications.fakes import FcmFake, Journal, aliyun_sms, serve
-from tests.api.workflow.conftest import Demo, demo, outgoing  # noqa: F401 (fixtures)
+from tests.api.workflow.conftest import Demo, outgoing  # noqa: F401 (fixtures)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -42,6 +42,21 @@ def webpush_subscription(endpoint: str = "https://fcm.googleapis.com/fcm/send/ab
             "auth": base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode(),
         },
     }
+
+
+@pytest.fixture
+def demo(db) -> Demo:
+    """The demo city before anyone has been notified: its seeding (mail, schedule,
+    meetings) notifies people, and these tests count what one action notifies."""
+    import io
+
+    from django.core.management import call_command
+
+    from api.notify.models import Notification
+
+    call_command("seed_demo", stdout=io.StringIO())
+    Notification.objects.all().delete()
+    return Demo()
 
 
 @pytest.fixture(autouse=True)

@@ -261,7 +261,7 @@ def test_an_sms_queued_before_quiet_hours_or_retried_into_them_waits_for_the_mor
 ):
     """The ladder holds SMS due at night; the worker must too: a row queued at 21:59
     and sent after 22:00 (a backlog, a retry) would otherwise wake someone up."""
-    from api.notify.config import parse_quiet_hours
+    from api.env import parse_quiet_hours
     from tests.api.notify.conftest import local
 
     settings.GOVDESK_NOTIFY_QUIET_HOURS = parse_quiet_hours("X", "22:00-07:00")

@@ -1,7 +1,7 @@
 """The live channel over real HTTP (pytest-django's live server, a threaded WSGI server
-like gunicorn's gthread workers): SSE events within a second of a committed notify(),
-Last-Event-ID replay, single-use expiring tickets, isolation between users, polling
-without Redis. Docs: docs/notifications.md#live-channel-sse.
+like gunicorn's gthread workers): SSE events after a committed notify(), Last-Event-ID
+replay, single-use expiring tickets, isolation between users, polling without Redis.
+Docs: docs/notifications.md#live-channel-sse.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ from tests.conftest import requires_postgres
 from tests.personas import client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+# Bounds on waiting for an event that must come: generous, the machine may be busy.
+# How fast events arrive is not asserted (docs/testing.md: no timing assertions).
+WAIT = 15.0
 
 
 @pytest.fixture(autouse=True)
@@ -182,17 +186,23 @@ def stream(live_server) -> Iterator:
         opened.append(client)
         if client.status == 200:
             # The connected comment: the server has registered the stream.
-            first = client.items.get(timeout=5)
+            first = client.items.get(timeout=WAIT)
             assert first == ": connected", first
         return client
 
     yield _open
     for client in opened:
         client.close()
-    deadline = time.monotonic() + 5
+    _wait_for_free_slots()
+    assert live.slots.in_use == 0, "a stream outlived its client"
+
+
+def _wait_for_free_slots() -> None:
+    """Streams notice a closed client at their next heartbeat (0.5 s here); poll until
+    every slot is back, within WAIT."""
+    deadline = time.monotonic() + WAIT
     while live.slots.in_use and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert live.slots.in_use == 0, "a stream outlived its client"
 
 
 def note(user, n: int, **kw) -> Notification | None:
@@ -207,16 +217,14 @@ def note(user, n: int, **kw) -> Notification | None:
         )
 
 
-def test_event_arrives_within_a_second_of_a_committed_notify(personas, stream):
+def test_event_arrives_after_a_committed_notify(personas, stream):
     leo = personas["leo"]
     token, _ = token_for(leo)
     client = stream(token=token)
     assert client.headers["content-type"].startswith("text/event-stream")
-    started = time.monotonic()
     n = note(leo, 1, urgency="high")
-    event = client.next_event(timeout=2.0)
-    assert event is not None, "no event within 2 s"
-    assert event.at - started < 1.0, f"event after {event.at - started:.3f} s"
+    event = client.next_event(timeout=WAIT)
+    assert event is not None, f"no event within {WAIT} s"
     assert event.event == "notification" and event.id == str(n.pk)
     assert event.json() == json.loads(json.dumps(NotificationSerializer(n).data))
     assert event.json()["title"] == "通知 1" and event.json()["urgency"] == "high"
@@ -237,13 +245,13 @@ def test_last_event_id_replays_only_newer_ones(personas, stream):
     token, _ = token_for(leo)
     first, second, third = (note(leo, i) for i in (1, 2, 3))
     by_header = stream(token=token, headers={"Last-Event-ID": str(first.pk)})
-    ids = [by_header.next_event(2.0), by_header.next_event(2.0)]
+    ids = [by_header.next_event(WAIT), by_header.next_event(WAIT)]
     assert [e.id for e in ids] == [str(second.pk), str(third.pk)]
     by_query = stream(token=token, query={"last_event_id": third.pk})
     fresh = stream(token=token)  # no Last-Event-ID: from now on, no history
     fourth = note(leo, 4)
-    assert by_query.next_event(2.0).id == str(fourth.pk)
-    assert fresh.next_event(2.0).id == str(fourth.pk)
+    assert by_query.next_event(WAIT).id == str(fourth.pk)
+    assert fresh.next_event(WAIT).id == str(fourth.pk)
 
 
 def test_another_users_events_never_appear(personas, stream):
@@ -254,23 +262,22 @@ def test_another_users_events_never_appear(personas, stream):
     leo_stream = stream(token=leo_token, headers={"Last-Event-ID": "0"})
     bob_stream = stream(token=bob_token)
     mine = note(leo, 2)
-    assert bob_stream.next_event(1.5) is None
-    got = [leo_stream.next_event(2.0)]
+    got = [leo_stream.next_event(WAIT)]
     assert [e.id for e in got] == [str(mine.pk)]  # not bob's history, not bob's new one
+    # Leo's event is out; bob's stream has woken and polled (0.5 s) since: nothing.
+    assert bob_stream.next_event(1.5) is None
     assert bob_history.pk < mine.pk
 
 
 def test_without_redis_polling_delivers_rows_nobody_announced(personas, stream, settings):
     """A row written with no notification_created signal (another process, no Redis)
-    reaches the stream through polling within a second."""
+    reaches the stream through polling."""
     leo = personas["leo"]
     token, _ = token_for(leo)
     client = stream(token=token)
-    started = time.monotonic()
     row = Notification.objects.create(recipient=leo, kind="system", title="轮询", dedup_key="p1")
-    event = client.next_event(2.0)
+    event = client.next_event(WAIT)
     assert event is not None and event.id == str(row.pk)
-    assert event.at - started < 1.0
 
 
 def test_redis_down_falls_back_to_polling(personas, stream, settings):
@@ -278,13 +285,11 @@ def test_redis_down_falls_back_to_polling(personas, stream, settings):
     leo = personas["leo"]
     token, _ = token_for(leo)
     client = stream(token=token)
-    time.sleep(0.2)
-    assert not live.hub.redis_healthy.is_set()
-    started = time.monotonic()
     n = note(leo, 1)  # publish fails (logged); the local wake-up and polling remain
     row = Notification.objects.create(recipient=leo, kind="system", title="轮询", dedup_key="p2")
-    ids = [client.next_event(2.0).id, client.next_event(2.0).id]
-    assert ids == [str(n.pk), str(row.pk)] and time.monotonic() - started < 1.5
+    ids = [client.next_event(WAIT).id, client.next_event(WAIT).id]
+    assert ids == [str(n.pk), str(row.pk)]
+    assert not live.hub.redis_healthy.is_set()
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (a real Redis)")
@@ -294,25 +299,24 @@ def test_redis_pubsub_wakes_the_stream_without_polling(personas, stream, setting
     leo = personas["leo"]
     token, _ = token_for(leo)
     client = stream(token=token)
-    assert live.hub.redis_healthy.wait(5), "the hub did not subscribe"
-    time.sleep(0.3)  # let the stream's first wait start
+    assert live.hub.redis_healthy.wait(WAIT), "the hub did not subscribe"
+    # No wait for "the stream's first wait": a wake-up that comes before it is kept
+    # (the stream clears its doorbell before each query, not after).
     row = Notification.objects.create(recipient=leo, kind="system", title="唤醒", dedup_key="r1")
-    started = time.monotonic()
     live.Hub().publish(leo.pk)  # as another process would (a fresh publisher)
-    event = client.next_event(2.0)
+    event = client.next_event(WAIT)
     assert event is not None and event.id == str(row.pk)
-    assert event.at - started < 1.0
 
 
 def test_stream_ends_after_its_lifetime_with_heartbeats(personas, stream, settings):
-    settings.GOVDESK_NOTIFY_STREAM_SECONDS = 1
+    settings.GOVDESK_NOTIFY_STREAM_SECONDS = 2
     settings.GOVDESK_NOTIFY_STREAM_HEARTBEAT_SECONDS = 0.3
     token, _ = token_for(personas["leo"])
     started = time.monotonic()
     client = stream(token=token)
-    rest = client.events_until_end(timeout=5)
-    assert 0.9 < time.monotonic() - started < 3
-    assert rest.count(": ping") >= 2
+    rest = client.events_until_end(timeout=WAIT)
+    assert time.monotonic() - started >= 2  # never before its lifetime (a late end is no bug)
+    assert rest.count(": ping") >= 2  # missed heartbeats are caught up, not skipped
     assert live.slots.in_use == 0
 
 
@@ -321,7 +325,7 @@ def test_signing_out_ends_the_stream_at_the_next_heartbeat(personas, stream, set
     token, session = token_for(personas["leo"])
     client = stream(token=token)
     type(session).objects.filter(pk=session.pk).update(revoked_at=timezone.now())
-    client.events_until_end(timeout=3)
+    client.events_until_end(timeout=WAIT)
 
 
 def test_ticket_is_single_use_and_bound_to_the_session(personas, stream, live_server):
@@ -335,7 +339,7 @@ def test_ticket_is_single_use_and_bound_to_the_session(personas, stream, live_se
     assert response.json()["expires_in"] == 60
     client = stream(query={"ticket": ticket})
     n = note(leo, 1)
-    assert client.next_event(2.0).id == str(n.pk)
+    assert client.next_event(WAIT).id == str(n.pk)
     again = stream(query={"ticket": ticket})
     assert again.status == 401
     assert json.loads(again.body)["error"]["code"] == "stream_ticket_invalid"
@@ -408,9 +412,7 @@ def test_streams_per_process_are_capped(personas, stream, settings):
     assert refused.status == 503 and refused.headers["retry-after"] == "30"
     assert json.loads(refused.body)["error"]["code"] == "stream_capacity"
     first.close()
-    deadline = time.monotonic() + 5
-    while live.slots.in_use and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for_free_slots()
     assert stream(token=token).status == 200
 
 
@@ -423,7 +425,7 @@ def test_a_rolled_back_notify_never_reaches_the_stream(personas, stream):
         notify(recipient=leo, kind="system", title="撤销", dedup_key="rb")
         raise RuntimeError
     kept = note(leo, 2)
-    assert client.next_event(2.0).id == str(kept.pk)
+    assert client.next_event(WAIT).id == str(kept.pk)
 
 
 def test_webpush_key(personas, settings):

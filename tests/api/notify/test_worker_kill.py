@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from api.notify import tasks
 from api.notify.actions import notify, register_device
@@ -162,7 +163,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_nothing(demo,
             _wait(lambda: _states()[DeliveryState.SENT] == COUNT - 1, 90, "the other nine", logs)
             stuck_row = Delivery.objects.get(pk=stuck[0].pk)
             assert stuck_row.state == DeliveryState.SENDING  # still held by the dead worker
-            time.sleep(LEASE_SECONDS + 0.5)  # its lease runs out …
+            # Its lease runs out (the event is the clock passing lease_until, which the
+            # sweep compares with timezone.now(): wait for exactly that) …
+            assert stuck_row.lease_until is not None
+            while (left := (stuck_row.lease_until - timezone.now()).total_seconds()) >= 0:
+                time.sleep(left + 0.01)
             assert tasks.sweep() >= 1  # … and beat's sweep hands it to the live worker
             _wait(lambda: _states()[DeliveryState.SENT] == COUNT, 60, "the killed row", logs)
         finally:

@@ -187,3 +187,28 @@ def test_no_rendering_is_409_not_rendered(demo, monkeypatch):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_rendered"
     assert snapshot(document) == before
+
+
+def test_a_thousand_wrong_codes_are_cut_off_and_audited(demo, settings):
+    """Brute force of the seal code: the same counter and lockout as login (5 by
+    default): after the configured failures every further try is 429 account_locked
+    without the code being looked at — even the right code — and each try is audited."""
+    settings.GOVDESK_LOGIN_MAX_FAILURES = 5
+    _document, task = to_seal_step()
+    right = otp(ahead=0)
+    client = client_for(user("custodian"))
+    statuses = []
+    for n in range(1000):
+        wrong = f"{(int(right) + 1 + n) % 1_000_000:06d}"
+        response = client.post(f"/api/v1/tasks/{task.pk}/seal/", {"otp": wrong}, format="json")
+        statuses.append((response.status_code, response.json()["error"]["code"]))
+    assert statuses[:4] == [(400, "otp_invalid")] * 4
+    assert statuses[4] == (429, "account_locked")
+    assert set(statuses[5:]) == {(429, "account_locked")}
+    assert seal(task.pk, right).status_code == 429  # the right code does not get through
+    counted = AuditEvent.objects.filter(action="auth.step_up_failed", result="failed")
+    assert counted.count() == 5
+    assert AuditEvent.objects.filter(action="auth.locked").count() == 1
+    refused = AuditEvent.objects.filter(action="auth.step_up_failed", result="denied")
+    assert refused.count() == 995 + 1  # every refused try after the lock is recorded
+    assert Task.objects.get(pk=task.pk).state == TaskState.OPEN

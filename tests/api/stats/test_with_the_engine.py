@@ -48,11 +48,16 @@ def test_engine_tasks_feed_the_figures(demo: Demo):  # noqa: F811
     review.refresh_from_db()
     countersign.refresh_from_db()
     assert (review.working_seconds, review.due_at) == (18 * 3600, at(10, 9, 16))
-    assert (countersign.working_seconds, countersign.due_at) == (49 * 3600, at(10, 10, 10))
+    # Its own day would end Fri 10 Oct 10:00, but no step is due after its document,
+    # submitted Tue 30 Sep 16:00 with 1 working day (docs/workflow.md#document-time-limits).
+    assert (countersign.working_seconds, countersign.due_at) == (49 * 3600, at(10, 9, 16))
 
     period = compute.Period(date(2025, 9, 30), date(2025, 10, 11))
     now = at(10, 12, 0)
     office = compute.figures_by("stat_unit", period, now=now)[demo.unit("XC-OFF").pk]
     assert (office.items, office.median_seconds, office.overdue) == (1, 18 * 3600, 0)
     city = compute.figures_by("stat_unit", period, now=now)[demo.unit("XC").pk]
-    assert (city.items, city.median_seconds, city.overdue, city.slow) == (1, 49 * 3600, 1, 1)
+    # Overdue: the countersign handled late, and the mayor's sign-off, which opened on
+    # 11 Oct already past the document's due time (so due 9 Oct 16:00, still open).
+    assert (city.items, city.median_seconds, city.overdue, city.slow) == (1, 49 * 3600, 2, 1)
+    assert city.open_overdue == 1

@@ -246,10 +246,10 @@ def test_one_failing_task_does_not_hold_up_the_others(make_task):
     second = make_task(received=RECEIVED, due=DUE)
     real_notify = actions._notify
 
-    def notify_but_not_first(task, urge, now):
+    def notify_but_not_first(task, urge, now, **kwargs):
         if task.pk == first.pk:
             raise RuntimeError("broken row")
-        real_notify(task, urge, now)
+        real_notify(task, urge, now, **kwargs)
 
     with mock.patch("api.urging.actions._notify", side_effect=notify_but_not_first):
         result = actions.scan_deadlines(at("2026-11-23 11:00"))

@@ -55,18 +55,14 @@ class TestCredentials:
 
     def test_issued_credential_is_not_kept_in_the_idempotency_store(self, personas):
         # The idempotency layer stores the first response to replay it; a credential
-        # in there would sit in Redis in plaintext for GOVDESK_IDEMPOTENCY_TTL_SECONDS.
-        from django.core.cache import cache
-
-        from api.common import idempotency
+        # in there would sit in the database in plaintext until the record is pruned.
+        from api.common.models import IdempotencyRecord
 
         client = client_for(personas["ivy"])
         headers = {"HTTP_IDEMPOTENCY_KEY": "agent-issue-0001"}
         first = client.post("/api/v1/vpn/agents/", {"name": "gw1"}, format="json", **headers)
         assert first.status_code == 201 and first["Cache-Control"] == "no-store"
-        request = first.wsgi_request
-        request.user = personas["ivy"]
-        stored = cache.get(idempotency._cache_key(request, "agent-issue-0001"))
+        stored = list(IdempotencyRecord.objects.filter(user=personas["ivy"]).values("key", "body"))
         assert first.json()["credential"] not in json.dumps(stored, default=str)
         again = client.post("/api/v1/vpn/agents/", {"name": "gw1"}, format="json", **headers)
         assert again.status_code == 201 and again.get("Idempotent-Replayed") is None
@@ -129,6 +125,24 @@ class TestPeerList:
         assert parsed.version > before and len(parsed.peers) == 2
         agent = GatewayAgent.objects.get()
         assert agent.last_seen_at is not None and agent.last_list_version == parsed.version
+
+    def test_lists_generated_again_have_the_same_peer_digest(self, personas):
+        """What the agent compares (docs/vpn.md#the-peer-list) leaves out generated_at:
+        the agent re-applies only when the peers change."""
+        credential = issue_agent(personas["ivy"])
+        keyed_device(personas["bob"], personas["alice"])
+        bodies = [
+            agent_client(credential).get("/api/v1/vpn/agent/peers/").content for _ in range(2)
+        ]
+        first, second = (peerlist.parse(body, credential) for body in bodies)
+        assert first.raw["generated_at"] != second.raw["generated_at"]
+        assert first.sha256 != second.sha256 and first.version == second.version
+        assert first.peers_sha256 == second.peers_sha256
+        keyed_device(personas["leo"], personas["alice"])
+        third = peerlist.parse(
+            agent_client(credential).get("/api/v1/vpn/agent/peers/").content, credential
+        )
+        assert third.peers_sha256 != first.peers_sha256
 
     def test_another_agents_credential_cannot_validate_the_list(self, personas):
         first = issue_agent(personas["ivy"], "gw1")

@@ -9,6 +9,7 @@ import pytest
 
 from api.audit.models import AuditEvent
 from api.common.errors import ApiError
+from api.workdays import add_working_seconds
 from api.workflow import actions, selectors
 from api.workflow.models import InstanceState, Task, TaskState, TemplateStep, WorkflowTemplate
 
@@ -53,7 +54,12 @@ def test_return_to_previous_step_pauses_and_resumes_the_clock(demo, outgoing):
     leader2.refresh_from_db()
     assert leader2.paused_at is None and leader2.paused_seconds > 0
     resumed = demo.open_task("leader2", document)
-    assert resumed.due_at > leader2.due_at
+    # pushed back by the pause, but never after the document's own due time (a return to
+    # the previous step does not pause the document: docs/workflow.md#document-time-limits)
+    document.refresh_from_db()
+    assert resumed.due_at == min(
+        add_working_seconds(leader2.due_at, leader2.paused_seconds), document.due_at
+    )
     assert {t.assignee.username for t in Task.objects.filter(document=document, state="open")} == {
         "leader1",
         "leader2",
@@ -128,6 +134,31 @@ def test_add_countersigner(demo, outgoing):
     assert not Task.objects.filter(document=document, step_kind="sign_off").exists()
     actions.approve(demo.open_task("deputy1", document).pk, demo.user("deputy1"))
     assert demo.open_task("mayor", document).step_kind == "sign_off"
+
+
+def test_the_signer_never_countersigns(demo, outgoing):
+    """会签 and 签发 by the same hand is refused at submission and at 加签, and nothing
+    starts: the draft stays a draft."""
+    mayor = demo.user("mayor")
+    document = demo.draft()
+    template = demo.template("市政府办公室发文")
+    with pytest.raises(ApiError) as error:
+        actions.submit(
+            document.pk,
+            demo.user("clerk"),
+            template.pk,
+            {"countersigners": [demo.user("leader1").pk, mayor.pk], "sign_off_by": mayor.pk},
+        )
+    assert error.value.code == "countersigner_signs_off" and error.value.status_code == 422
+    assert error.value.fields == {"sign_off_by": [str(mayor.pk)]}
+    document.refresh_from_db()
+    assert document.status == "draft" and not Task.objects.filter(document=document).exists()
+
+    document, _ = _to_countersign(demo, outgoing, countersigners=("leader1",))
+    leader1 = demo.open_task("leader1", document)
+    code = _code(actions.add_countersigner, leader1.pk, demo.user("leader1"), [mayor.pk])
+    assert code == ("countersigner_signs_off", 422)
+    assert not Task.objects.filter(document=document, assignee=mayor).exists()
 
 
 # --- withdraw ---------------------------------------------------------------------------------
@@ -240,8 +271,10 @@ def test_allowed_actions_explain_refusals(demo, outgoing):
         "withdraw",
         "batch_approve",
         "seal",
+        "distribute",
     }
     assert verdicts["seal"]["code"] == "not_seal_step"  # sealed via POST …/seal/ only
+    assert verdicts["distribute"]["code"] == "not_distribute_step"  # the exchange dispatch
     for name in ("approve", "return", "transfer", "add_countersigner", "batch_approve"):
         assert verdicts[name] == {"allowed": True}, name
     assert verdicts["acknowledge"]["code"] == "not_circulation_step"

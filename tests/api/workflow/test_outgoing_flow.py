@@ -9,6 +9,7 @@ from django.utils import timezone
 from api.audit.models import AuditEvent
 from api.common.errors import ApiError
 from api.documents.models import Document
+from api.exchange.actions import distribute_task
 from api.seals.actions import seal_task
 from api.workdays import add_working_days
 from api.workflow import actions, selectors
@@ -27,10 +28,13 @@ def test_full_outgoing_flow(demo, outgoing):
     countersign = {
         name: demo.open_task(name, document) for name in ("leader1", "leader2", "leader3")
     }
+    document.refresh_from_db()
+    # three countersigning leaders: the document has 3 working days from its submission
+    assert document.due_at == add_working_days(document.limit_started_at, 3)
     for task in countersign.values():
         assert task.sender == demo.user("director")
-        # three countersigning leaders: 3 working days
-        assert task.due_at == add_working_days(task.received_at, 3)
+        # the step's own 3 working days, never after the document's due time
+        assert task.due_at == min(add_working_days(task.received_at, 3), document.due_at)
     actions.approve(countersign["leader1"].pk, demo.user("leader1"))
     actions.approve(countersign["leader2"].pk, demo.user("leader2"), "同意，请抓紧落实。")
     assert not Task.objects.filter(document=document, step_kind="sign_off").exists()
@@ -51,7 +55,10 @@ def test_full_outgoing_flow(demo, outgoing):
     totp = pyotp.TOTP(custodian.totp_secret)
     seal_task(seal.pk, custodian, totp.generate_otp(totp.timecode(timezone.now())))
     distribute = demo.open_task("clerk", document)
-    actions.approve(distribute.pk, demo.user("clerk"))
+    with pytest.raises(ApiError) as error:  # 分发 is the exchange dispatch, not an approval
+        actions.approve(distribute.pk, demo.user("clerk"))
+    assert error.value.code == "dispatch_required" and error.value.status_code == 409
+    distribute_task(distribute.pk, demo.user("clerk"), to_units=[demo.unit("XC-FGW").pk])
 
     instance.refresh_from_db()
     document.refresh_from_db()

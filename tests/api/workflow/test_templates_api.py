@@ -58,6 +58,27 @@ def test_list_shows_own_and_inherited_templates(demo, django_assert_max_num_quer
     assert client.get(URL, {"unit": demo.unit("XC-FGW").pk}).status_code == 404
 
 
+def test_the_units_usual_outgoing_template_is_marked(demo, outgoing, django_assert_max_num_queries):
+    """The clerk's picker starts on the template the unit's documents use most; a unit
+    with no history has none marked, and the mark follows use, not creation order."""
+    office = demo.unit("XC-OFF")
+    WorkflowTemplate.objects.create(unit=office, name="简易发文", direction="outgoing")
+    client = client_for(demo.user("clerk"))
+
+    def usual() -> list[str]:
+        with django_assert_max_num_queries(14):
+            answer = client.get(URL, {"direction": "outgoing"})
+        assert answer.status_code == 200
+        return [t["name"] for t in answer.json()["results"] if t["usual"]]
+
+    assert usual() == []
+    outgoing()
+    outgoing()
+    assert usual() == ["市政府办公室发文"]
+    # without ?direction= nothing is marked (the usual one is per direction)
+    assert not any(t["usual"] for t in client.get(URL).json()["results"])
+
+
 def test_unit_admin_creates_and_others_cannot(demo):
     body = {
         "unit": demo.unit("XC-OFF").pk,

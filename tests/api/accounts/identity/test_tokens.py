@@ -223,6 +223,13 @@ def _hostile_tokens(pair: dict) -> dict[str, str]:
             {k: v for k, v in body.items() if k != "uid"}, key, algorithm="HS256"
         ),
         "hs512": jwt.encode(body, key, algorithm="HS512"),
+        # Signed with the key, but living ten years: refused at validation.
+        "ten_year_lifetime": jwt.encode(
+            {**body, "iat": now, "exp": now + 10 * 365 * 24 * 3600}, key, algorithm="HS256"
+        ),
+        "no_issue_time": jwt.encode(
+            {k: v for k, v in body.items() if k != "iat"}, key, algorithm="HS256"
+        ),
         "garbage": "not.a.token",
         "empty_parts": "..",
         "unicode": "令牌.令牌.令牌",
@@ -243,6 +250,8 @@ HOSTILE = [
     "bad_uid",
     "missing_uid",
     "hs512",
+    "ten_year_lifetime",
+    "no_issue_time",
     "garbage",
     "empty_parts",
     "unicode",

@@ -82,7 +82,7 @@ def test_login_with_totp(api, bob, with_totp):
     assert missing.status_code == 401 and error_of(missing)["code"] == "otp_required"
     wrong = login(api, "bob", otp="000000")
     assert wrong.status_code == 401 and error_of(wrong)["code"] == "otp_invalid"
-    key = throttling.username_key("bob")
+    key = throttling.pair_prefix("bob") + "127.0.0.1"
     assert LoginThrottle.objects.get(key=key).failures == 2  # wrong password, wrong code
     code = totp_code(secret)
     assert login(api, "bob", otp=code).status_code == 200

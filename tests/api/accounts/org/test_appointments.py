@@ -1,17 +1,21 @@
-"""Appointment requests (任免备案) for unit admins and clerks
-(docs/organisation.md#appointment-requests)."""
+"""Appointment requests (任免备案) for every sensitive role: unit admins, clerks,
+leaders, seal custodians, supervisors (docs/organisation.md#appointment-requests)."""
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from api.accounts.models import AppointmentRequest, Role, RoleAssignment
 from tests.api.accounts.org.helpers import error_code, events
 from tests.conftest import requires_postgres
-from tests.personas import client_for, make_user
+from tests.personas import client_for, make_unit, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +33,13 @@ def appoint(client, user, unit, role="clerk", kind="appoint", reason="收发文�
         URL,
         {"kind": kind, "role": role, "user_id": user.pk, "unit_id": unit.pk, "reason": reason},
         format="json",
+    )
+
+
+def filed(user, role, unit, by) -> AppointmentRequest:
+    """An approved appoint request backing ``user``'s ``role`` (a fixture)."""
+    return AppointmentRequest.objects.create(
+        kind="appoint", role=role, user=user, unit=unit, status="approved", requested_by=by
     )
 
 
@@ -66,14 +77,61 @@ class TestRequest:
         assert response.status_code == 400 and "user_id" in response.json()["error"]["fields"]
 
     def test_not_applicable(self, as_, org, personas, zoe):
-        response = appoint(as_("alice"), personas["bob"], org.office)  # bob is already clerk
+        bob = personas["bob"]
+        filed(bob, "clerk", org.office, personas["ivy"])  # bob is already a filed clerk
+        response = appoint(as_("alice"), bob, org.office)
         assert response.status_code == 422 and error_code(response) == "appointment_not_applicable"
         response = appoint(as_("alice"), zoe, org.office, kind="remove")  # zoe is not clerk
         assert response.status_code == 422
 
     def test_only_filed_roles(self, as_, org, zoe):
-        response = appoint(as_("alice"), zoe, org.office, role="leader")
+        response = appoint(as_("alice"), zoe, org.office, role="staff")
         assert response.status_code == 400 and "role" in response.json()["error"]["fields"]
+        response = appoint(as_("ivy"), zoe, org.office, role="city_it_admin")
+        assert response.status_code == 400 and "role" in response.json()["error"]["fields"]
+
+    @pytest.mark.parametrize("role", ["seal_custodian", "leader", "supervisor"])
+    def test_sensitive_roles_go_through_filing(self, as_, org, zoe, role):
+        unit = org.city if role == "supervisor" else org.office
+        requester = "ivy" if role == "supervisor" else "alice"
+        response = appoint(as_(requester), zoe, unit, role=role, reason="任命")
+        assert response.status_code == 201, response.content
+        assert not holds(zoe, role, unit)
+        decider = make_user("ian", org.city, Role.CITY_IT_ADMIN)
+        approved = client_for(decider).post(
+            f"{URL}{response.json()['id']}/approve/", {}, format="json"
+        )
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        assert holds(zoe, role, unit)
+
+    def test_nobody_supervises_their_own_unit(self, as_, org, zoe):
+        response = appoint(as_("alice"), zoe, org.office, role="supervisor")
+        assert response.status_code == 422 and error_code(response) == "supervisor_own_unit"
+        assert not AppointmentRequest.objects.exists()
+        (event,) = events("appointment.request", "denied")
+        assert event.detail["reason"] == "supervisor_own_unit"
+        # Nor the body (机关) a department belongs to.
+        dept = make_unit("综合科", "department", org.office, code="C-OFF-1")
+        clerk = make_user("yu", dept, Role.STAFF)
+        response = appoint(as_("alice"), clerk, org.office, role="supervisor")
+        assert error_code(response) == "supervisor_own_unit"
+        # An inspector of the whole city sitting in one of its units is not caught.
+        assert appoint(as_("ivy"), zoe, org.city, role="supervisor").status_code == 201
+
+    def test_approval_rechecks_the_own_unit_rule(self, as_, org, zoe):
+        response = appoint(as_("ivy"), zoe, org.district, role="supervisor")
+        assert response.status_code == 400  # zoe is not of the district
+        tom = make_user("tom", org.township, Role.STAFF)
+        filed = appoint(as_("ivy"), tom, org.district, role="supervisor")
+        assert filed.status_code == 201
+        tom.unit = org.district  # moved into the unit meanwhile
+        tom.save(update_fields=["unit"])
+        decider = make_user("ian", org.city, Role.CITY_IT_ADMIN)
+        response = client_for(decider).post(
+            f"{URL}{filed.json()['id']}/approve/", {}, format="json"
+        )
+        assert response.status_code == 422 and error_code(response) == "supervisor_own_unit"
+        assert not holds(tom, "supervisor", org.district)
 
     def test_listing(self, as_, org, zoe, personas):
         appoint(as_("alice"), zoe, org.office)
@@ -216,3 +274,42 @@ def test_concurrent_approvals_apply_once(org, personas):
         assert RoleAssignment.objects.filter(user=person, role="clerk").count() == 1
         approved = [e for e in events("appointment.approved") if e.object_id == str(request.pk)]
         assert len(approved) == 1, f"round {round_}: {len(approved)} approvals recorded"
+
+
+class TestUnfiledGrants:
+    def listed(self, *args) -> list[dict]:
+        out = io.StringIO()
+        call_command("list_unfiled_roles", "--json", *args, stdout=out)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    def test_the_command_lists_direct_grants_and_regularising_drops_them(self, as_, org, personas):
+        rows = self.listed()
+        assert {(r["username"], r["role"]) for r in rows} == {
+            ("alice", "unit_admin"),
+            ("bob", "clerk"),
+            ("dana", "unit_admin"),
+            ("sam", "supervisor"),
+            ("leo", "leader"),
+        }  # staff and city_it_admin are not filed roles
+        sam = next(r for r in rows if r["username"] == "sam")
+        assert sam["supervisor_own_unit"] is True  # scoped to the city, sits in the city
+        assert not any(r["supervisor_own_unit"] for r in rows if r["username"] != "sam")
+        assert [r["username"] for r in self.listed("--role", "leader")] == ["leo"]
+        # Regularising leo's direct grant: an appoint request for the role he holds.
+        response = appoint(as_("alice"), personas["leo"], org.office, role="leader")
+        assert response.status_code == 201, response.content
+        decided = as_("ivy").post(f"{URL}{response.json()['id']}/approve/", {}, format="json")
+        assert decided.status_code == 200
+        (event,) = events("appointment.approved", "success")
+        assert event.detail["role_changed"] is False
+        assert self.listed("--role", "leader") == []
+        text = io.StringIO()
+        call_command("list_unfiled_roles", stdout=text)
+        assert "! supervises own unit" in text.getvalue()
+        assert (
+            text.getvalue()
+            .rstrip()
+            .endswith("4 direct grant(s) without an approved appointment request.")
+        )
+        with pytest.raises(CommandError):
+            call_command("list_unfiled_roles", "--fail-if-any", stdout=io.StringIO())

@@ -87,14 +87,14 @@ class TestReadChangeDelete:
         [("alice", 200), ("bob", 200), ("ivy", 200), ("sam", 200), ("charlie", 404), ("dana", 404)],
     )
     def test_visibility(self, as_, org, post, persona, status):
-        assert as_(persona).get(f"/api/v1/posts/{post.pk}/").status_code == status
+        assert as_(persona).get(f"/api/v1/org-posts/{post.pk}/").status_code == status
         listing = as_(persona).get(f"/api/v1/units/{org.office.pk}/posts/")
         assert listing.status_code == status
         if status == 200:
             assert [row["name"] for row in listing.json()["results"]] == ["收发文员"]
 
     def test_change_backup_and_clear_holder(self, as_, org, post, personas):
-        url = f"/api/v1/posts/{post.pk}/"
+        url = f"/api/v1/org-posts/{post.pk}/"
         response = as_("alice").patch(url, {"backup_id": personas["alice"].pk}, format="json")
         assert response.status_code == 200 and response.json()["backup"]["username"] == "alice"
         response = as_("alice").patch(url, {"holder_id": None}, format="json")
@@ -107,14 +107,14 @@ class TestReadChangeDelete:
 
     def test_patch_cannot_make_backup_equal_holder(self, as_, post, personas):
         response = as_("alice").patch(
-            f"/api/v1/posts/{post.pk}/", {"backup_id": personas["bob"].pk}, format="json"
+            f"/api/v1/org-posts/{post.pk}/", {"backup_id": personas["bob"].pk}, format="json"
         )
         assert response.status_code == 400
         post.refresh_from_db()
         assert post.backup_id == personas["leo"].pk
 
     def test_district_admin_gets_404_and_member_403(self, as_, post):
-        url = f"/api/v1/posts/{post.pk}/"
+        url = f"/api/v1/org-posts/{post.pk}/"
         assert as_("dana").patch(url, {"name": "y"}, format="json").status_code == 404
         assert as_("dana").delete(url).status_code == 404
         response = as_("bob").patch(url, {"name": "y"}, format="json")
@@ -125,8 +125,8 @@ class TestReadChangeDelete:
         assert post.name == "收发文员"
 
     def test_delete(self, as_, post):
-        assert as_("alice").delete(f"/api/v1/posts/{post.pk}/").status_code == 204
+        assert as_("alice").delete(f"/api/v1/org-posts/{post.pk}/").status_code == 204
         assert not Post.objects.exists()
         (event,) = events("post.deleted", "success")
         assert event.detail["name"] == "收发文员" and event.object_id == str(post.pk)
-        assert as_("alice").get(f"/api/v1/posts/{post.pk}/").status_code == 404
+        assert as_("alice").get(f"/api/v1/org-posts/{post.pk}/").status_code == 404

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -91,3 +92,28 @@ def test_a_configured_font_face_is_used(settings):
 def test_render_dir_may_not_be_in_the_web_root(settings):
     settings.GOVDESK_RENDER_DIR = settings.STATIC_ROOT / "pdf"
     assert [m.id for m in checks.render_dir_outside_web_root()] == ["documents.E011"]
+
+
+def _gb2312(rows: range) -> list[str]:
+    chars = []
+    for row in rows:
+        for cell in range(0xA1, 0xFF):
+            with contextlib.suppress(UnicodeDecodeError):
+                chars.append(bytes([row + 0xA0, cell]).decode("gb2312"))
+    return chars
+
+
+def test_every_default_face_covers_gb2312_hanzi(settings):
+    """docs/rendering.md#fonts: the free defaults set any simplified text completely
+    (a partial face such as cwTeX FangSong, 2,552 of 3,755 level-1 hanzi, would drop
+    characters mid-sentence)."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    level1, level2 = _gb2312(range(16, 56)), _gb2312(range(56, 88))
+    assert (len(level1), len(level2)) == (3755, 3008)
+    for role, (setting, _, _) in fonts.ROLES.items():
+        setattr(settings, setting, "")
+        font = fonts.spec(role)
+        covered = TTFont(f"coverage-{role}", str(font.path), subfontIndex=font.face).face
+        missing = [ch for ch in level1 + level2 if ord(ch) not in covered.charToGlyph]
+        assert not missing, (role, font.path, "".join(missing[:20]))

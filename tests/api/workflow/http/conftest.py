@@ -27,7 +27,7 @@ OUTGOING_TEMPLATE = "市政府办公室发文"
 
 def login(username: str) -> APIClient:
     """A client signed in through the real token endpoint with the demo password."""
-    from api.accounts.demo_city import DEMO_TOTP_SECRET
+    from api.demo.city import DEMO_TOTP_SECRET
 
     client = APIClient()
     body: dict[str, Any] = {"username": username, "password": settings.GOVDESK_DEMO_PASSWORD}

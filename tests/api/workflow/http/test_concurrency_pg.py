@@ -62,10 +62,14 @@ def test_concurrent_countersign_and_duplicate_taps(demo):
     )
     statuses = [r.status_code for r in results]
     keyed = results[:2]
-    # One performed it; the twin was answered as a replay or "still running" (409).
+    # One performed it; the twin waited and was answered as a replay, or (when the first
+    # ran longer than the wait) 409 idempotency_in_progress — never the generic conflict.
     assert sorted(r.status_code for r in keyed) in ([200, 200], [200, 409])
     if [r.status_code for r in keyed] == [200, 200]:
         assert sum(r.has_header("Idempotent-Replayed") for r in keyed) == 1
+    else:
+        twin = next(r for r in keyed if r.status_code == 409)
+        assert twin.json()["error"]["code"] == "idempotency_in_progress"
     unkeyed = sorted(r.status_code for r in results[2:4])
     assert unkeyed == [200, 409], statuses
     loser = next(r for r in results[2:4] if r.status_code == 409)

@@ -1,4 +1,4 @@
-"""DONE-WHEN of issue 3 over HTTP (docs/mobile-api.md#the-outgoing-flow-end-to-end).
+"""The outgoing approval flow end to end over HTTP (docs/mobile-api.md).
 
 Real logins (POST /api/v1/auth/token/ with the demo password) after ``seed_demo``:
 the clerk drafts and submits with leader1–3 countersigning and the mayor signing off;
@@ -21,7 +21,7 @@ import pyotp
 import pytest
 from django.utils import timezone
 
-from api.accounts.demo_city import DEMO_TOTP_SECRET
+from api.demo.city import DEMO_TOTP_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +37,7 @@ def _trail(demo, document_id: int) -> list[dict]:
 
 
 def test_outgoing_document_end_to_end(demo):
-    document_id = demo.draft()
+    document_id = demo.draft(main_recipients="市发展和改革委员会", cc="市财政局")
     instance = demo.submit(document_id)
     assert instance["state"] == "running"
 
@@ -95,8 +95,19 @@ def test_outgoing_document_end_to_end(demo):
     )
     assert sealed.status_code == 200, sealed.content
     assert sealed.json()["opinion"] == "已用印"
+    # 分发 is the exchange dispatch itself: a plain approve is refused; the recipients
+    # default from the document's 主送/抄送 (市发展和改革委员会 / 市财政局).
     distribute = demo.todo_for("clerk", document_id)
-    assert demo.approve("clerk", distribute["id"]).status_code == 200
+    assert distribute["actions"].count("distribute") == 1 and "approve" not in distribute["actions"]
+    refused = demo.approve("clerk", distribute["id"])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "dispatch_required"
+    clerk = demo.client("clerk")
+    defaults = clerk.get(f"/api/v1/tasks/{distribute['id']}/distribute/").json()
+    assert [u["short_name"] for u in defaults["to_units"]] == ["市发展和改革委员会"]
+    assert [u["short_name"] for u in defaults["cc_units"]] == ["市财政局"]
+    sent = clerk.post(f"/api/v1/tasks/{distribute['id']}/distribute/", {}, format="json")
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["opinion"] == "已分发" and sent.json()["dispatch"]["counts"]["total"] == 2
     document = demo.client("clerk").get(f"/api/v1/documents/{document_id}/").json()
     assert document["status"] == "completed"
 

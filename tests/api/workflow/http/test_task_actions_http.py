@@ -25,6 +25,10 @@ def _code(response) -> str:
 def test_detail_has_body_trail_attachments_and_reasons_and_marks_read(demo, countersigning):
     item = demo.todo_for("leader1", countersigning)
     assert item["unread"] is True
+    # Fetched ahead for reading offline (?read=0): the same detail, still unread.
+    ahead = demo.client("leader1").get(f"/api/v1/tasks/{item['id']}/?read=0")
+    assert ahead.status_code == 200 and ahead.json()["trail"]
+    assert demo.todo_for("leader1", countersigning)["unread"] is True
     response = demo.client("leader1").get(f"/api/v1/tasks/{item['id']}/")
     assert response.status_code == 200, response.content
     detail = response.json()

@@ -48,6 +48,8 @@ def test_item_shape(personas, make_tasks):
             "doc_number": "",
             "urgency": "urgent",
             "doc_type": "request",
+            "due_at": None,  # a row built without a submission has no overall limit
+            "overdue": False,
         },
         "step": {"kind": "review", "name": "核稿"},
         "from": {"id": bob.pk, "display_name": "bob"},
@@ -93,6 +95,14 @@ def test_done_list_and_state_param(personas, make_tasks):
     walked = _all_pages(client, state="done", page_size=3)
     assert [i["id"] for i in walked] == [t.pk for t in done]  # newest acted first
     assert all(i["state"] == "done" and i["actions"] == [] for i in walked)
+    # Each 已办 row says what was decided, with which opinion, and when.
+    by_id = {t.pk: t for t in done}
+    for item in walked:
+        task = by_id[item["id"]]
+        assert (item["action"], item["opinion"]) == (task.action, task.opinion)
+        assert item["acted_at"] is not None
+    todo = client.get(URL).json()["results"]
+    assert todo and all("opinion" not in i for i in todo)
     assert client.get(URL, {"state": "later"}).status_code == 400
 
 

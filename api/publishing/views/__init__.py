@@ -1,0 +1,1 @@
+"""Views of api.publishing, by topic. Docs: docs/publishing.md#api."""

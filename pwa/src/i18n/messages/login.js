@@ -1,0 +1,43 @@
+// 登录 (views/Login.vue).
+export default {
+  'zh-CN': {
+    login: {
+      subtitle: '移动审批',
+      form: '登录',
+      username: '用户名',
+      password: '密码',
+      otp: '验证码',
+      otpPlaceholder: '6 位动态码',
+      usernameRequired: '请输入用户名',
+      passwordRequired: '请输入密码',
+      enterOtp: '请输入动态验证码',
+      passwordExpired: '密码已过期，请在电脑端修改密码。',
+      signIn: '登录',
+      passkey: '使用通行密钥登录',
+      phone: '手机',
+      computer: '电脑',
+      deviceName: '{kind}浏览器',
+      waitingForSignIn: '本机有 {num} 项审批待登录后发送，由原登录人登录后自动发送。',
+    },
+  },
+  en: {
+    login: {
+      subtitle: 'Mobile approvals',
+      form: 'Sign in',
+      username: 'Username',
+      password: 'Password',
+      otp: 'Code',
+      otpPlaceholder: '6-digit one-time code',
+      usernameRequired: 'Username required',
+      passwordRequired: 'Password required',
+      enterOtp: 'Enter your one-time code',
+      passwordExpired: 'Your password has expired; change it on a computer first.',
+      signIn: 'Sign in',
+      passkey: 'Sign in with a passkey',
+      phone: 'Phone',
+      computer: 'Computer',
+      deviceName: '{kind} browser',
+      waitingForSignIn: '{num} approval(s) on this phone wait to be sent: they go out when the person who made them signs in again.',
+    },
+  },
+}
