@@ -69,6 +69,7 @@ FILTERS: dict[str, tuple[str, str]] = {
 PREVIEWABLE = frozenset(FILTERS) | {"pdf"}
 MAX_PAGES = 200  # a larger conversion is shown as cannot preview (the file downloads)
 STALE_PENDING = 600  # seconds: a pending mark older than this is sent again
+KILL_WAIT_STEPS = 40  # × 0.05 s: how long a killed converter's group may take to go
 
 
 def convert_timeout() -> int:
@@ -187,6 +188,16 @@ def _kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # SIGKILL lands when each member is next scheduled; on a busy machine a child can
+    # outlive the shell by a moment. Wait (bounded) until the group is gone, so a caller
+    # never sees a converter still running. A killed orphan lingers only as a zombie
+    # until init reaps it, hence the bound.
+    for _ in range(KILL_WAIT_STEPS):
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def convert(source: Path, sha256: str, kind: str) -> dict:

@@ -60,9 +60,11 @@ def test_a_clerk_drafts_attaches_and_follows_the_document(server, phone):
     page.get_by_role("button", name="保存并送审").tap()
     page.get_by_text(f"：{title}").wait_for()
 
-    # The picker starts on the unit's usual flow.
-    flow = page.get_by_label("流程", exact=True)
-    assert flow.input_value() == str(usual[0]["id"])
+    # The picker starts on the unit's usual flow (once the templates have arrived; the
+    # heading shows before they do).
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("流程", exact=True)).to_have_value(str(usual[0]["id"]))
 
     # A file from the phone becomes an attachment of the draft.
     page.get_by_test_id("attach-input").set_input_files(
