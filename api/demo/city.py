@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 # Get a code with:
 #   python -c "import pyotp; print(pyotp.TOTP('GOVDESKDEMOTOTPSECRETONLYFORDEMO').now())"
 DEMO_TOTP_SECRET = "GOVDESKDEMOTOTPSECRETONLYFORDEMO"  # noqa: S105 (demo data, documented)
-TOTP_ACCOUNTS = ("custodian", "admin")
+TOTP_ACCOUNTS = ("custodian", "admin", "b_custodian")
 
 ROOT_CODE = "XC"
 SCALE_UNITS = 375
@@ -104,8 +104,25 @@ DEMO_ACCOUNTS: tuple[AccountSpec, ...] = (
     A("b_clerk", "郑洁", "XC-FGW", "收发文员", (("clerk", None), ("staff", None))),
     A("b_admin", "何磊", "XC-FGW", "系统管理员", (("unit_admin", None), ("staff", None))),
     A("b_staff", "林娜", "XC-FGW-BGS", "科员", (("staff", None),)),
+    # 市发改委's outgoing flow ends in 分发, which dispatches a sealed PDF: it needs a seal
+    # (api/seals/demo.py), a custodian and a 用印 step (api/workflow/demo_templates.py).
+    A(
+        "b_custodian",
+        "吕娟",
+        "XC-FGW",
+        "印章管理员",
+        (("seal_custodian", None), ("staff", None)),
+    ),
     A("admin", "马超", "XC-SJ", "市信息化管理员", (("city_it_admin", "XC"), ("staff", None))),
     A("supervisor", "朱红", "XC-JW", "督查专员", (("supervisor", "XC"), ("staff", None))),
+    # The 督查组: nine more city-wide supervisors, so ten people can urge one leader
+    # (the cap per urged person and item, docs/urging.md; scripts/demo_rules.py).
+    *(
+        A(f"inspector{i}", name, "XC-JW", "督查员", (("supervisor", "XC"), ("staff", None)))
+        for i, name in enumerate(
+            ("严明", "夏雨", "魏东", "蒋青", "沈涛", "韦华", "方园", "石磊", "谭晶"), start=1
+        )
+    ),
     A("yc_admin", "胡斌", "XC-YC-OFF", "系统管理员", (("unit_admin", "XC-YC"), ("staff", None))),
     A("yc_clerk", "高燕", "XC-YC-OFF", "收发文员", (("clerk", None), ("staff", None))),
     A("gx_admin", "罗鹏", "XC-GX-OFF", "系统管理员", (("unit_admin", "XC-GX"), ("staff", None))),
@@ -134,6 +151,7 @@ DEMO_POSTS: tuple[PostSpec, ...] = (
     PostSpec("XC-OFF", "印章管理员", "custodian", "director"),
     PostSpec("XC-FGW", "主任", "b_leader", "b_admin"),
     PostSpec("XC-FGW", "收发文员", "b_clerk", "b_staff"),
+    PostSpec("XC-FGW", "印章管理员", "b_custodian", "b_leader"),
 )
 
 

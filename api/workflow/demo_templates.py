@@ -2,7 +2,10 @@
 
 ``seed_templates()`` is called at the end of ``manage.py seed_demo``; idempotent: a
 template is matched by (unit, name) among the active ones and left alone when it
-exists, so a unit admin's later edits survive a second seeding.
+exists, so a unit admin's later edits survive a second seeding — with one exception:
+an outgoing template still exactly as an earlier seed made it without the 用印 step
+its 分发 needs (市发改委's: 签发, 编号, 分发) gets the 用印 step inserted before 分发
+(``missing_seal_steps_added``). Running documents keep their snapshot of the steps.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ DEMO_TEMPLATES: tuple[dict[str, Any], ...] = (
         "steps": [
             _step("sign_off", "签发", "post:主任", standard_opinion="同意"),
             _step("number", "编号", "auto"),
+            # 分发 dispatches the sealed PDF: without 用印 it could never complete.
+            _step("seal", "用印", "post:印章管理员", standard_opinion="已用印"),
             _step("distribute", "分发", "post:收发文员", standard_opinion="已分发"),
         ],
     },
@@ -103,6 +108,38 @@ STEP_FIELDS = (
     "batchable",
     "required",
 )
+
+
+# The step kinds of a demo template an earlier seed created without its 用印 step.
+UNSEALED_SHAPE = ("sign_off", "number", "distribute")
+
+
+def add_missing_seal_steps() -> int:
+    """Insert the 用印 step before 分发 in each active demo template still in an old,
+    unsealed shape (see the module docstring); returns how many were changed."""
+    changed = 0
+    for spec in DEMO_TEMPLATES:
+        wanted = [step["kind"] for step in spec["steps"]]
+        template = WorkflowTemplate.objects.filter(
+            unit__code=spec["unit"], name=spec["name"], is_active=True
+        ).first()
+        if template is None:
+            continue
+        steps = list(template.steps.order_by("order"))
+        if tuple(step.kind for step in steps) != UNSEALED_SHAPE or "seal" not in wanted:
+            continue
+        seal = next(step for step in spec["steps"] if step["kind"] == "seal")
+        distribute = steps[-1]
+        distribute.order = len(steps) + 1
+        distribute.save(update_fields=["order"])
+        TemplateStep.objects.create(
+            template=template,
+            order=len(steps),
+            post=Post.objects.get(unit=template.unit, name=seal["post_name"]),
+            **{key: seal[key] for key in STEP_FIELDS if key in seal},
+        )
+        changed += 1
+    return changed
 
 
 def seed_templates() -> int:

@@ -1,10 +1,12 @@
-"""``manage.py seed_demo [--scale city] [--reset-passwords]``: load the demo city.
+"""``manage.py seed_demo [--scale city] [--reset-passwords] [--backfill]``: load the demo city.
 
 Docs: docs/demo.md. Idempotent: units are matched by code, accounts by username,
 posts by (unit, name); a second run changes nothing. Passwords (and the demo TOTP
 secrets) are set when an account is created and left alone afterwards, unless
 ``--reset-passwords``. Refuses to run in production mode. Everything happens in one
 transaction and ends with one ``demo.seeded`` audit event when anything changed.
+``--backfill`` (which ``make demo`` passes) adds the documents submitted in the past that
+show the time-limit rules (api/demo/backfill.py, docs/demo.md#backfilled-documents).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from api.accounts.actions.org import assign_path, move_subtree
 from api.accounts.models import Post, Role, RoleAssignment, Unit, User
 from api.audit.recorder import record
 from api.demo import city as demo_city
+from api.demo.backfill import seed_backfill
 from api.exchange.demo import seed_exchange_groups  # docs/exchange.md#demo
 from api.mail.demo import seed as seed_mail  # docs/mail.md#demo
 from api.meetings.demo import seed_demo_meeting  # docs/meetings.md#the-demo
@@ -31,7 +34,10 @@ from api.publishing.demo import seed as seed_publishing  # docs/publishing.md#de
 from api.seals.demo import seed_demo_seal  # docs/seals.md#demo
 from api.submissions.demo import seed as seed_submissions  # docs/submissions.md#demo
 from api.supervision.demo import seed_supervised_items  # docs/supervision.md
-from api.workflow.demo_templates import seed_templates  # docs/workflow.md
+from api.workflow.demo_templates import (  # docs/workflow.md
+    add_missing_seal_steps,
+    seed_templates,
+)
 
 BATCH = 1000
 
@@ -238,6 +244,12 @@ class Command(BaseCommand):
             action="store_true",
             help="set every demo account's password (and demo TOTP secret) again",
         )
+        parser.add_argument(
+            "--backfill",
+            action="store_true",
+            help="add the documents submitted in the past that show the time-limit rules "
+            "(docs/demo.md#backfilled-documents); make demo passes it",
+        )
 
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
@@ -249,6 +261,7 @@ class Command(BaseCommand):
             if options["scale"] == "city":
                 seeder.seed_scale()
             seeder.stats["workflow_templates_created"] += seed_templates()
+            seeder.stats["missing_seal_steps_added"] += add_missing_seal_steps()
             seeder.stats.update(seed_demo_seal())
             seeder.stats["exchange_groups_created"] += seed_exchange_groups()
             seeder.stats["supervised_items_created"] += seed_supervised_items()
@@ -257,6 +270,8 @@ class Command(BaseCommand):
             seeder.stats.update(seed_mail())
             seeder.stats.update(seed_publishing())
             seeder.stats["submissions_created"] += seed_submissions()
+            if options["backfill"]:
+                seeder.stats.update(seed_backfill())
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
             if changes:
                 record(
