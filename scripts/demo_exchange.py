@@ -41,7 +41,7 @@ from typing import Any
 BASE = os.environ.get("GOVDESK_URL", "http://127.0.0.1:8000").rstrip("/")
 PASSWORD = os.environ.get("GOVDESK_DEMO_PASSWORD", "GovDesk@2026")
 DEMO_TOTP_SECRET = "GOVDESKDEMOTOTPSECRETONLYFORDEMO"  # docs/demo.md (demo only)
-TOTP_USERS = {"custodian", "admin"}
+TOTP_USERS = {"custodian", "admin", "b_custodian"}
 TEMPLATE = "市政府办公室发文"
 GROUPS = ("市直部门", "全体区县政府")
 
@@ -91,7 +91,7 @@ def request(method: str, path: str, body: Any = None, token: str = "") -> Answer
     data = None
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    if method == "POST":
+    if method != "GET":
         headers["Idempotency-Key"] = str(uuid.uuid4())
     if body is not None:
         data = json.dumps(body).encode()

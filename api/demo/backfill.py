@@ -67,7 +67,11 @@ ORDINARY = Scenario(
     OUTGOING_TEMPLATE,
     "2026-04-03 17:00",
     ("leader1",),
-    (("director", "2026-04-07 09:00"), ("leader1", "2026-04-07 10:00"), ("mayor", "2026-04-07 11:00")),
+    (
+        ("director", "2026-04-07 09:00"),
+        ("leader1", "2026-04-07 10:00"),
+        ("mayor", "2026-04-07 11:00"),
+    ),
 )
 LATE = Scenario(
     "late",
@@ -182,9 +186,7 @@ def _run(scenario: Scenario, template: WorkflowTemplate, people: dict[str, User]
         )
     for who, moment in scenario.steps:
         with backfill_clock(moment):
-            task = document.workflow_tasks.get(
-                assignee=people[who], state=TaskState.OPEN
-            )
+            task = document.workflow_tasks.get(assignee=people[who], state=TaskState.OPEN)
             workflow.approve(task.pk, people[who])
     for moment in scenario.overdue_scans:
         with backfill_clock(moment) as now:

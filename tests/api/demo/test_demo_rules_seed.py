@@ -66,7 +66,12 @@ def test_an_old_unsealed_template_gets_its_seal_step_once():
     distribute.save(update_fields=["order"])
     assert "missing_seal_steps_added=1" in seed()
     kinds = list(template.steps.order_by("order").values_list("kind", "name"))
-    assert kinds == [("sign_off", "签发"), ("number", "编号"), ("seal", "用印"), ("distribute", "分发")]
+    assert kinds == [
+        ("sign_off", "签发"),
+        ("number", "编号"),
+        ("seal", "用印"),
+        ("distribute", "分发"),
+    ]
     assert "nothing to change" in seed()
     # a template an admin changed otherwise (no 编号 either) is left alone
     TemplateStep.objects.filter(template=template, kind__in=["seal", "number"]).delete()
