@@ -46,11 +46,14 @@ def snapshot(document: Document) -> tuple:
 
 
 def test_seed_demo_seeds_the_ca_and_the_office_seal_once(demo, seal_dir):
-    seal_row = Seal.objects.select_related("unit", "certificate").get(is_active=True)
-    assert seal_row.unit.code == "XC-OFF" and not seal_row.certificate.is_revoked
+    # 市政府办公室 and 市发改委: the demo units whose outgoing flow ends in 分发
+    active = Seal.objects.select_related("unit", "certificate").filter(is_active=True)
+    assert sorted(s.unit.code for s in active) == ["XC-FGW", "XC-OFF"]
+    seal_row = active.get(unit__code="XC-OFF")
+    assert not seal_row.certificate.is_revoked
     assert ca.ca_exists()
     assert seed_demo_seal() == {}  # idempotent
-    assert Seal.objects.count() == 1
+    assert Seal.objects.count() == 2
     ca.revoke_unit_certificate(seal_row.unit)
     assert seed_demo_seal() == {"seals_issued": 1}  # a revoked certificate is replaced
     seal_row.refresh_from_db()
