@@ -5,7 +5,7 @@ Docs: README.md ("Run the demo") and docs/operations.md#the-demo-launcher.
 
 It prepares an embedded deployment under ``var/`` (``GOVDESK_VAR_DIR``): SQLite
 database, kombu ``filesystem://`` broker folders, collected static files. Then it runs
-``manage.py migrate``, ``manage.py seed_demo`` (idempotent) and ``manage.py
+``manage.py migrate``, ``manage.py seed_demo --backfill`` (idempotent) and ``manage.py
 collectstatic`` and starts five supervised processes, each in its own process group:
 
 * ``fakes``  the loopback provider fakes (``python -m notifications.fakes serve``:

@@ -1,5 +1,5 @@
-"""scripts/demo_rules.py against a demo that scripts/demo.py launched (docs/demo.md#the-
-rules-walk-through): every rule line passes — the time limits on the backfilled
+"""scripts/demo_rules.py against a demo that scripts/demo.py launched
+(docs/demo.md#the-rules-walk-through): every rule line passes — the time limits on the backfilled
 documents, distribution, replies, filing, the urge cap's one SMS (quiet hours off, so
 the hour of the run does not matter) and the VPN config (skipped without wg-quick)."""
 
