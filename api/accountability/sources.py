@@ -255,7 +255,9 @@ def resolve_statistic(actor: User, spec: dict[str, Any]) -> Source:
             "该单位在此期间的这项统计为零，不能据此立案问责。",
             "The unit's figure for that period is zero; there is nothing to account for.",
         )
-    tasks = compute.component_tasks(component, period, now, weights).filter(stat_unit=unit.pk)
+    tasks = compute.component_tasks(component, period, now, weights).filter(
+        **{"stat_unit": unit.pk}  # an annotation (compute._principal)
+    )
     linked = {
         "statistic": {
             "unit": _unit(unit),
