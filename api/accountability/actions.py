@@ -60,6 +60,14 @@ def _notify_heads(case: AccountabilityCase, *, event: str, title: str, body: str
     return sent
 
 
+def undecided_case_exists(source_key: str) -> bool:
+    return (
+        AccountabilityCase.objects.filter(source_key=source_key)
+        .exclude(status=CaseStatus.DECIDED)
+        .exists()
+    )
+
+
 def _existing_case_conflict(source_key: str) -> Conflict:
     existing = (
         AccountabilityCase.objects.filter(source_key=source_key)
@@ -106,11 +114,7 @@ def open_case(
         source = sources.resolve_statistic(actor, statistic)
     else:  # the serializer allows only the three kinds
         raise ApiError("validation_error")
-    if (
-        AccountabilityCase.objects.filter(source_key=source.key)
-        .exclude(status=CaseStatus.DECIDED)
-        .exists()
-    ):
+    if undecided_case_exists(source.key):
         raise _existing_case_conflict(source.key)
     try:
         with transaction.atomic():

@@ -343,6 +343,24 @@ def stat(**change):
 ITEM = {"source_kind": "supervision_item", "supervised_item_id": 1}
 
 
+def test_a_concurrent_open_of_the_same_source_is_409_not_500(org, personas, monkeypatch):
+    """Two opens that both pass the look-up: the partial unique index refuses the
+    second, which answers like the look-up would have."""
+    from api.accountability import actions
+
+    item = red_item(personas, org)
+    body = {"source_kind": "supervision_item", "supervised_item_id": item.pk, "reason": "x"}
+    sam = api(personas["sam"])
+    first = open_case(sam, **{k: v for k, v in body.items() if k != "reason"})
+    monkeypatch.setattr(actions, "undecided_case_exists", lambda key: False)
+    response = sam.post(CASES, body, format="json")
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert (error["code"], error["case_id"]) == ("accountability_case_exists", first["id"])
+    assert AccountabilityCase.objects.count() == 1
+    assert Notification.objects.filter(dedup_key__startswith="accountability_opened").count() == 1
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
