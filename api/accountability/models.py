@@ -44,15 +44,16 @@ class AccountabilityCase(models.Model):
     )
     source_kind = models.CharField(max_length=20, choices=SourceKind.choices)
     source_key = models.CharField(max_length=120)
+    # SET_NULL: a case outlives its source (``linked`` and ``source_key`` keep it).
     supervised_item = models.ForeignKey(
         "supervision.SupervisedItem",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     document = models.ForeignKey(
-        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "documents.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=200)
     reason = models.TextField(help_text="why the supervisor opened the case")
