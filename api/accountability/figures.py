@@ -78,5 +78,6 @@ def install() -> None:
             columns=COLUMNS,
             help_text="accountability cases (问责) about the unit opened in the period "
             "(docs/accountability.md#yearly-figures)",
+            report_title="问责情况（期间内立案的问责案件及其结果，市纪委（监察局）负责）",
         )
     )

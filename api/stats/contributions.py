@@ -5,7 +5,8 @@ records belong in a unit's yearly figures (accountability cases, docs/accountabi
 Such an app registers a ``UnitContribution`` in its ``AppConfig.ready()``; every unit
 row (JSON, CSV/XLSX) then carries the contribution under its ``key``, computed for all
 the rows of a page at once (one call per contribution, whatever the number of units),
-and the OpenAPI schema describes it with the contribution's serializer.
+the OpenAPI schema describes it with the contribution's serializer, and the annual PDF
+report adds a table of its columns under ``report_title``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class UnitContribution:
     # CSV/XLSX: (field of the contribution, column heading); the column is "<key>_<field>".
     columns: tuple[tuple[str, str], ...] = ()
     help_text: str = ""
+    # The annual PDF report: a table under this heading (no table when empty).
+    report_title: str = ""
 
 
 _registry: dict[str, UnitContribution] = {}

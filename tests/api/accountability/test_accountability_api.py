@@ -3,6 +3,7 @@ what, the unit's yearly figures, retries and bad input. Docs: docs/accountabilit
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from datetime import timedelta
 
@@ -61,6 +62,14 @@ def overdue_document(org, personas):
         now - timedelta(days=2), 3600, personas["bob"],
     )  # on time: not linked  # fmt: skip
     return document, late
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(content)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def open_case(sam, **body):
@@ -185,7 +194,7 @@ def test_a_zero_figure_opens_no_case(org, personas, stats_fixture):
     assert response.json()["error"]["code"] == "accountability_source_not_eligible"
 
 
-def test_the_case_and_its_outcome_are_in_the_units_yearly_figures(org, personas):
+def test_the_case_and_its_outcome_are_in_the_units_yearly_figures(org, personas, tmp_path):
     sam = api(personas["sam"])
     decided = open_case(
         sam, source_kind="supervision_item", supervised_item_id=red_item(personas, org).pk
@@ -230,6 +239,14 @@ def test_the_case_and_its_outcome_are_in_the_units_yearly_figures(org, personas)
         f"/api/v1/stats/units/{org.office.pk}/?from={last_year}-01-01&to={last_year}-12-31"
     )
     assert old.json()["accountability"]["opened"] == 0
+    report = sam.get("/api/v1/stats/report.pdf")
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    text = pdf_text(report.content, tmp_path)
+    assert "问责情况" in text and "问责立案数" in text
+    office_line = next(
+        line for line in text[text.index("问责情况") :].splitlines() if org.office.name in line
+    )
+    assert office_line.split()[1:4] == ["2", "1", "1"]  # opened, pending, decided
     export = sam.get("/api/v1/stats/units/?format=csv")
     assert export.status_code == 200
     header, *_rows = export.content.decode("utf-8-sig").splitlines()
