@@ -475,3 +475,11 @@ def test_list_filters_and_query_count(org, personas, django_assert_max_num_queri
     leo = api(personas["leo"])
     with django_assert_max_num_queries(budget + 2):  # the leader's role look-up
         assert len(leo.get(CASES).json()["results"]) == 4
+
+
+def test_the_schema_describes_the_cases_in_the_unit_figures(client):
+    schema = client.get("/api/schema/?format=json").json()
+    unit_stats = schema["components"]["schemas"]["UnitStats"]
+    assert "accountability" in unit_stats["properties"]
+    assert "accountability" in unit_stats["required"]
+    assert "/api/v1/accountability/cases/{id}/decide/" in schema["paths"]
