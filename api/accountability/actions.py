@@ -42,7 +42,7 @@ def _require_undecided(case: AccountabilityCase) -> None:
 
 
 def _notify_heads(case: AccountabilityCase, *, event: str, title: str, body: str) -> list[int]:
-    """The unit's leaders, once per case and event (dedup key)."""
+    """The unit's leaders, once per case and event (dedup key), never by SMS."""
     from api.notify.actions import notify
 
     sent = []
@@ -54,6 +54,8 @@ def _notify_heads(case: AccountabilityCase, *, event: str, title: str, body: str
             body=body,
             urgency="high",
             dedup_key=f"accountability_{event}:{case.pk}",
+            # In-app, push and IM only: a discipline matter's text is not sent by SMS.
+            sms=False,
         )
         if created is not None:
             sent.append(person.pk)

@@ -92,6 +92,7 @@ def test_a_red_item_case_from_opening_to_outcome(org, personas):
     assert (snapshot["id"], snapshot["light"], snapshot["title"]) == (item.pk, "red", item.title)
     opened_note = Notification.objects.get(dedup_key=f"accountability_opened:{case['id']}")
     assert (opened_note.recipient.username, opened_note.kind) == ("leo", "supervision")
+    assert opened_note.sms_due_at is None  # never by SMS
 
     pk = case["id"]
     response = sam.post(
