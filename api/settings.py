@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "api.office",
     "api.mail",
     "api.publishing",
+    "api.accountability",
     "api.portal",
     "api.demo",
 ]
@@ -339,6 +340,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationUrgencyEnum": "api.notify.models.Urgency",
         "PushDeviceKindEnum": "api.notify.models.DeviceKind",
         "SupervisionSourceEnum": "api.supervision.models.Source",
+        "AccountabilitySourceKindEnum": "api.accountability.models.SourceKind",
+        "AccountabilityCaseStatusEnum": "api.accountability.models.CaseStatus",
+        "AccountabilityOutcomeKindEnum": "api.accountability.models.OutcomeKind",
         "MeetingStateEnum": "api.meetings.models.MeetingState",
         "MeetingParticipantRoleEnum": "api.meetings.models.ParticipantRole",
         "MeetingSigninMethodEnum": "api.meetings.models.SigninMethod",

@@ -27,6 +27,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("api.publishing.urls")),
     path("", include("api.portal.urls")),
     path("", include("api.submissions.urls")),
+    path("", include("api.accountability.urls")),
 ]
 
 urlpatterns = [

@@ -339,6 +339,21 @@ MESSAGES: dict[str, Msg] = {
     "seal_image_blank": Msg("印章图像中没有印迹。", "The seal image shows no seal."),
     # Supervision and statistics (docs/supervision.md#codes)
     "supervision_closed": Msg("该督办事项已办结，不能再操作。", "This supervised item is closed."),
+    # Accountability (docs/accountability.md#codes)
+    "accountability_case_exists": Msg(
+        "该来源已有一件未结案的问责案件（见 case_id）。",
+        "An undecided accountability case from this source already exists (see case_id).",
+    ),
+    "accountability_source_not_eligible": Msg(
+        "该来源不符合问责立案条件。", "This source does not warrant an accountability case."
+    ),
+    "accountability_findings_required": Msg(
+        "请先记录核查情况，再作出问责决定。", "Record the findings before deciding the outcome."
+    ),
+    "accountability_decided": Msg(
+        "该问责案件已作出决定并结案，不能再操作。",
+        "This accountability case is decided and closed.",
+    ),
     # Exchange (docs/exchange.md#errors)
     "document_not_sealed": Msg(
         "公文尚未用印，不能分发。", "The document has not been sealed; it cannot be dispatched."

@@ -20,6 +20,9 @@ written out there, with a worked example).
   own unit: completed in the period on time (``limit_done_at`` ≤ ``due_at``) or late, and
   by how much (working hours past ``due_at``, total and longest); still running past a
   ``due_at`` inside the period (``open_overdue``). Not part of the score.
+* **Contributed figures** (api/stats/contributions.py): what apps above stats add to a
+  unit's row, such as its accountability cases (docs/accountability.md). Not part of
+  the score.
 * **Score** = 100 − W_overdue × overdue rate − W_return × return rate − W_slow × slow
   rate, one decimal; no score (``null``) for a unit with nothing to judge.
 """
@@ -40,6 +43,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from api.stats import contributions
 from api.workdays.deadlines import TZ
 from api.workflow.models import Task, TaskState
 
@@ -330,6 +334,7 @@ def unit_rows(
     units = list(units)
     figures = figures_by("stat_unit", period, now=now, weights=weights, restrict=unit_filter(units))
     documents = document_figures([u.pk for u in units], period, now=now)
+    contributed = contributions.unit_figures([u.pk for u in units], period.start, period.end)
     rows = []
     for unit in units:
         unit_figures = figures.get(unit.pk, Figures())
@@ -340,6 +345,7 @@ def unit_rows(
                 **figures_json(unit_figures),
                 **score_json(unit.pk, unit_figures, weights, period),
                 "documents": documents.get(unit.pk) or _no_documents(),
+                **contributed[unit.pk],
             }
         )
     return rows

@@ -20,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from api.documents.rendering.fonts import font_names
+from api.stats import contributions
 from api.stats.compute import Period
 
 
@@ -31,6 +32,39 @@ def _fmt(value: Any, suffix: str = "") -> str:
 
 def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _contributed_tables(
+    rows: list[dict[str, Any]], meta: ParagraphStyle, head: ParagraphStyle, cell: ParagraphStyle
+) -> list:
+    """One table per contribution with a report title (api/stats/contributions.py)."""
+    story: list = []
+    for contribution in contributions.registered():
+        if not contribution.report_title or not contribution.columns:
+            continue
+        data: list[list[Any]] = [
+            [Paragraph("单位", head)]
+            + [Paragraph(escape(heading), head) for _name, heading in contribution.columns]
+        ]
+        for row in sorted(rows, key=lambda r: r["unit"]["name"]):
+            values = row.get(contribution.key) or {}
+            data.append(
+                [Paragraph(escape(row["unit"]["name"]), cell)]
+                + [Paragraph(_fmt(values.get(name)), cell) for name, _h in contribution.columns]
+            )
+        rest = (267 - 62) * mm / len(contribution.columns)
+        table = Table(data, colWidths=[62 * mm] + [rest] * len(contribution.columns), repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
+        story += [Spacer(1, 6 * mm), Paragraph(escape(contribution.report_title), meta), table]
+    return story
 
 
 def build_report(rows: list[dict[str, Any]], period: Period, formula: str) -> bytes:
@@ -112,6 +146,8 @@ def build_report(rows: list[dict[str, Any]], period: Period, formula: str) -> by
     story.append(table)
     if len(data) == 1:
         story.append(Paragraph("本期间范围内没有可统计的单位。", meta))
+    else:
+        story += _contributed_tables(rows, meta, head, cell)
     out = io.BytesIO()
     SimpleDocTemplate(
         out,

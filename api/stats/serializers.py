@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.stats import contributions
 from api.stats.compute import COMPONENTS, LIST_COMPONENTS
 
 
@@ -82,6 +83,9 @@ class UnitStatsSerializer(FiguresSerializer):
     def get_fields(self):
         fields = super().get_fields()
         fields["from"] = serializers.DateField()
+        # Figures registered by apps above stats (api/stats/contributions.py).
+        for contribution in contributions.registered():
+            fields[contribution.key] = contribution.serializer(help_text=contribution.help_text)
         return fields
 
 

@@ -28,7 +28,7 @@ from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.pagination import CursorPagination
 from api.common.schema import ERR_400, ERR_403, ERR_404, errors
-from api.stats import access, compute
+from api.stats import access, compute, contributions
 from api.stats.renderers import (
     CSVRenderer,
     FirstRenderer,
@@ -163,6 +163,7 @@ def _flat_unit(row: dict[str, Any]) -> dict[str, Any]:
         flat[f"documents_{key}"] = value
     for component in row["components"]:
         flat[f"deduction_{component['key']}"] = component["deduction"]
+    flat.update(contributions.flatten(row))
     return flat
 
 
@@ -217,7 +218,8 @@ class UnitStatsListView(StatsView):
         units: QuerySet[Unit] = scope.units().order_by("id")
         if fmt:
             rows = compute.unit_rows(units, period, weights)
-            return _export(fmt, "units", UNIT_COLUMNS, [_flat_unit(r) for r in rows])
+            columns = [*UNIT_COLUMNS, *contributions.columns()]
+            return _export(fmt, "units", columns, [_flat_unit(r) for r in rows])
         page = self.paginate_queryset(units) or []
         return self.get_paginated_response(compute.unit_rows(page, period, weights))
 

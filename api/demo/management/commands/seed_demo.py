@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from api.accountability.demo import seed_case as seed_accountability  # docs/accountability.md
 from api.accounts.actions.org import assign_path, move_subtree
 from api.accounts.models import Post, Role, RoleAssignment, Unit, User
 from api.audit.recorder import record
@@ -265,6 +266,7 @@ class Command(BaseCommand):
             seeder.stats.update(seed_demo_seal())
             seeder.stats["exchange_groups_created"] += seed_exchange_groups()
             seeder.stats["supervised_items_created"] += seed_supervised_items()
+            seeder.stats["accountability_cases_created"] += seed_accountability()
             seeder.stats["meetings_created"] += seed_demo_meeting()
             seeder.stats.update(seed_office())
             seeder.stats.update(seed_mail())
