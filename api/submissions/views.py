@@ -27,7 +27,7 @@ from api.audit.recorder import record_denied
 from api.common.errors import ApiError, NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
-from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, errors
+from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, errors, page_parameters
 from api.submissions import actions, selectors
 from api.submissions.models import (
     DeliveryState,
@@ -65,7 +65,7 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="8–128 characters; a repeat returns the first response.",
 )
-PAGE = [OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)]
+PAGE = page_parameters()
 OBJ = OpenApiResponse(OpenApiTypes.OBJECT)
 
 

@@ -14,6 +14,7 @@ from api.accounts.models import User
 from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
+from api.common.schema import page_parameters
 
 MAX_ID = 2**63 - 1
 MAX_WINDOW = timedelta(days=62)
@@ -24,7 +25,7 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="8–128 characters; a repeat returns the first answer.",
 )
-PAGE = [OpenApiParameter("cursor", str), OpenApiParameter("page_size", int, description="1–200")]
+PAGE = page_parameters()
 
 
 def user_of(request: Request) -> User:

@@ -22,6 +22,7 @@ from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import bool_param
 from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, ERR_422, errors
 from api.common.serializers import StrictSerializer
 from api.workflow import actions, selectors
@@ -142,10 +143,6 @@ class TemplateUpdateSerializer(StrictSerializer):
     steps = StepInputSerializer(many=True, required=False)
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes")
-
-
 class TemplatePagination(CursorPagination):
     ordering = "-id"
 
@@ -159,7 +156,7 @@ class TemplateListView(generics.ListAPIView):
         actor = current_user(self.request)
         unit = actor.unit
         raw = self.request.query_params.get("unit")
-        include_inactive = _truthy(self.request.query_params.get("include_inactive"))
+        include_inactive = bool(bool_param(self.request, "include_inactive"))
         if raw not in (None, ""):
             found = org.unit_by_id(int(raw)) if str(raw).isdigit() else None
             if found is None or not (can_manage_unit(actor, found) or is_member_of(actor, found)):
