@@ -81,9 +81,10 @@ def page_parameters(*, default: int = 50, maximum: int = 200) -> list[OpenApiPar
 # network-zone middleware and the second-factor gate of the default permission class
 # (403), the object lookups (404, also for another unit's object), the body limits and
 # parser (413, 415) and the Idempotency-Key middleware (400 invalid key, 409 still
-# running, 422 key reused). An endpoint's own refusals (403 not_sender, 409, 422 with
-# their codes) are declared on the view with ``@extend_schema(responses=...)``. The hook adds them where a view's own ``responses`` does not name them, so
-# the schema lists every status an operation can answer (docs/api.md#types-and-validation).
+# running, 422 key reused). The hook adds them where a view's own ``responses`` does not
+# name them, so the schema lists every status an operation can answer; an endpoint's
+# own refusals (403 not_sender, 409, 422 with their codes) are declared on the view with
+# ``@extend_schema(responses=...)`` (docs/api.md#types-and-validation).
 _SHARED_REFUSALS = {
     400: "validation_error / unknown_field / malformed_json",
     401: "not_authenticated / token_invalid / session_revoked",
