@@ -181,6 +181,7 @@ class MessageListView(APIView):
         query = (str_param(request, "q", max_length=100) or "").strip()
         if query:
             return _search_page(request, selectors.search(user, query))
+        int_param(request, "page")  # search only, but never a wrong type unnoticed
         queryset = selectors.mailbox(user, str_param(request, "folder", max_length=24) or "inbox")
         return _page(self, request, queryset, entry_item)
 

@@ -46,7 +46,7 @@ def validated(serializer_class: type, request: Request, **kwargs: Any) -> dict[s
 
 def when_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         value = parse_datetime(raw) if len(raw) <= 40 else None

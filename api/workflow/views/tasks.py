@@ -207,7 +207,7 @@ class TaskListView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = current_user(request)
-        state = request.query_params.get("state") or "todo"
+        state = request.query_params.get("state", "todo")
         if state not in ("todo", "done"):
             raise ApiError(
                 "validation_error", fields={"state": [t("须为 todo 或 done。", "todo or done.")]}
