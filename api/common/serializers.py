@@ -91,7 +91,7 @@ def json_type_errors(field: serializers.Field, value: Any) -> Any:
     if isinstance(field, serializers.ListSerializer):
         if not isinstance(value, list):
             return _must_be("array")
-        return _items_errors(field.child, value)
+        return _items_errors(field.child, value) if field.child is not None else None
     if isinstance(field, serializers.DictField):
         if not isinstance(value, dict):
             return _must_be("object")
