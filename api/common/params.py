@@ -5,8 +5,8 @@ and raises the error envelope ``validation_error`` naming the parameter for a ba
 (never a 500, never silently ignored): an integer is ASCII digits, a boolean is ``true``
 or ``false``, a date is YYYY-MM-DD, a page size is 1..the list's maximum
 (``page_size=null`` or ``page_size=abc`` is a 400, not the default size). A typed
-parameter given empty (``?to=``) is refused too; only ``str_param`` reads an empty value
-as absent.
+parameter given empty (``?to=``) is refused too, and any parameter given twice; only
+``str_param`` reads an empty value as absent.
 """
 
 from __future__ import annotations
@@ -19,12 +19,21 @@ from api.common.errors import ApiError
 from api.common.i18n import t
 
 
+def _once(request: Request, name: str) -> str | None:
+    """The parameter's value; given more than once (``?unit=1&unit=2``) is an error, not
+    whichever came last."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ApiError("validation_error", fields={name: [t("只能给出一次。", "Give it once.")]})
+    return values[0] if values else None
+
+
 def _empty(name: str) -> ApiError:
     return ApiError("validation_error", fields={name: [t("不能为空。", "May not be empty.")]})
 
 
 def int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
+    raw = _once(request, name)
     if raw is None:
         return None
     if raw == "":
@@ -50,7 +59,7 @@ def page_size_param(request: Request, name: str, *, default: int, maximum: int) 
 
 
 def str_param(request: Request, name: str, *, max_length: int = 100) -> str | None:
-    raw = request.query_params.get(name)
+    raw = _once(request, name)
     if raw is None or raw == "":
         return None
     if "\x00" in raw or len(raw) > max_length:
@@ -59,7 +68,7 @@ def str_param(request: Request, name: str, *, max_length: int = 100) -> str | No
 
 
 def bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
+    raw = _once(request, name)
     if raw is None:
         return None
     if raw == "":
@@ -74,7 +83,7 @@ def bool_param(request: Request, name: str) -> bool | None:
 
 
 def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
-    raw = request.query_params.get(name)
+    raw = _once(request, name)
     if raw is None:
         return None
     if raw == "":
@@ -87,7 +96,7 @@ def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
 
 
 def date_param(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name)
+    raw = _once(request, name)
     if raw is None:
         return None
     if raw == "":

@@ -150,6 +150,9 @@ def _query_errors(serializer: serializers.Serializer, data: QueryDict) -> dict[s
     for name, field in serializer.fields.items():
         if name not in data or field.read_only:
             continue
+        if len(data.getlist(name)) > 1 and not isinstance(field, serializers.ListField):
+            errors[name] = [t("只能给出一次。", "Give it once.")]
+            continue
         raw = data.get(name)
         if isinstance(field, serializers.BooleanField):
             if raw not in ("true", "false"):

@@ -105,7 +105,7 @@ class Query(QuerySerializer):
     text = serializers.CharField(required=False, allow_blank=True)
 
 
-@pytest.mark.parametrize("query", ["on=1", "on=yes", "on=True", "on=", "day="])
+@pytest.mark.parametrize("query", ["on=1", "on=yes", "on=True", "on=", "day=", "on=true&on=false"])
 def test_query_serializers_refuse_loose_values(query):
     serializer = Query(data=QueryDict(query))
     assert not serializer.is_valid()
@@ -153,6 +153,12 @@ class TestOverHttp:
         body = response.json()["error"]
         assert body["code"] == "validation_error"
         assert "page_size" in body["fields"]
+
+    def test_a_parameter_given_twice_is_refused(self, personas):
+        client = client_for(personas["ivy"])
+        response = client.get("/api/v1/appointments/?page_size=5&page_size=6")
+        assert response.status_code == 400, response.content
+        assert "page_size" in response.json()["error"]["fields"]
 
     def test_a_good_page_size_is_served(self, personas):
         response = client_for(personas["ivy"]).get("/api/v1/appointments/", {"page_size": "200"})
