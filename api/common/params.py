@@ -39,9 +39,7 @@ def int_param(request: Request, name: str) -> int | None:
     if raw == "":
         raise _empty(name)
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ApiError(
-            "validation_error", fields={name: [t("须为非负整数。", "Must be a whole number.")]}
-        )
+        raise ApiError("validation_error", fields={name: [t("须为正整数。", "Must be a number.")]})
     return int(raw)
 
 
@@ -78,7 +76,7 @@ def bool_param(request: Request, name: str) -> bool | None:
     if raw == "false":
         return False
     raise ApiError(
-        "validation_error", fields={name: [t("须为 true 或 false。", "Use true or false.")]}
+        "validation_error", fields={name: [t("须为 true 或 false。", "Use true/false.")]}
     )
 
 
