@@ -31,7 +31,9 @@ class LoginSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = _secret_field()
     otp = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
-    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    device_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 class TokenRefreshInputSerializer(StrictSerializer):

@@ -70,7 +70,9 @@ class PasskeyDeleteSerializer(StrictSerializer):
 class PasskeyLoginSerializer(StrictSerializer):
     challenge_id = serializers.CharField(max_length=64)
     credential = CredentialField(help_text="AuthenticationResponseJSON (credential.toJSON())")
-    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    device_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 class PasskeySerializer(serializers.ModelSerializer):
