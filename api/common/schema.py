@@ -79,7 +79,8 @@ def page_parameters(*, default: int = 50, maximum: int = 200) -> list[OpenApiPar
 # Refusals every operation of a kind can give, from shared code rather than the view:
 # the exception handler (400 validation_error for any input), authentication (401), the
 # network-zone middleware and the second-factor gate of the default permission class
-# (403), the object lookups (404, also for another unit's object), the body limits and
+# (403), the object lookups (404 for an id in the path, a filter or the body, also for
+# another unit's object, and for a forged cursor), the body limits and
 # parser (413, 415) and the Idempotency-Key middleware (400 invalid key, 409 still
 # running, 422 key reused). The hook adds them where a view's own ``responses`` does not
 # name them, so the schema lists every status an operation can answer; an endpoint's
@@ -89,7 +90,8 @@ _SHARED_REFUSALS = {
     400: "validation_error / unknown_field / malformed_json",
     401: "not_authenticated / token_invalid / session_revoked",
     403: "network_not_allowed (outside the intranet and the VPN) / mfa_setup_required",
-    404: "not_found — also for objects outside the caller's scope",
+    404: "not_found — an object named by the path, a filter, the cursor or the body that "
+    "does not exist or is outside the caller's scope",
     409: "conflict: a request with this Idempotency-Key is still running",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -117,7 +119,9 @@ def _refusals_of(operation: dict[str, Any]) -> list[int]:
     if security and {} not in security:
         statuses.append(401)
     statuses.append(403)
-    if any(p.get("in") == "path" for p in parameters):
+    if parameters or body:
+        # A path id, a query filter (?unit=), a cursor or a body id naming something the
+        # caller may not see is 404, never a hint that it exists.
         statuses.append(404)
     if body:
         statuses += [413, 415]

@@ -458,7 +458,11 @@ class ScoreView(APIView):
             OpenApiParameter("office", int),
             OpenApiParameter("export", str, enum=["csv"]),
         ],
-        responses={200: OBJ, **errors(ERR_400)},
+        responses={
+            (200, "application/json"): OBJ,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="with export=csv"),
+            **errors(ERR_400),
+        },
     )
     def get(self, request: Request) -> Response | HttpResponse:
         year = _int_param(request, "year", 2000, 2100) or timezone.localtime().year

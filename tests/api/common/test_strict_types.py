@@ -160,6 +160,14 @@ class TestOverHttp:
         assert response.status_code == 400, response.content
         assert "page_size" in response.json()["error"]["fields"]
 
+    @pytest.mark.parametrize("key", ["", "short", " padded-key-1 "])
+    def test_a_malformed_idempotency_key_is_refused(self, personas, key):
+        response = client_for(personas["bob"]).post(
+            "/api/v1/notes/", {"body": "x"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == "invalid_idempotency_key"
+
     def test_a_good_page_size_is_served(self, personas):
         response = client_for(personas["ivy"]).get("/api/v1/appointments/", {"page_size": "200"})
         assert response.status_code == 200, response.content
