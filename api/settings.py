@@ -318,6 +318,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.common.schema.postprocess_refusals",
+    ],
     "ENUM_NAME_OVERRIDES": {
         # Organisation enums share field names (kind, role, status): name them.
         "UnitKindEnum": "api.accounts.models.UnitKind",

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from api.audit.models import AuditEvent, AuditResult
 from api.audit.selectors import MAX_BIGINT, EventFilter
 from api.common.i18n import t
+from api.common.serializers import QuerySerializer
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -37,7 +38,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEventFilterSerializer(serializers.Serializer):
+class AuditEventFilterSerializer(QuerySerializer):
     """Query parameters of GET /api/v1/audit/events/ (all optional)."""
 
     actor = serializers.CharField(required=False, max_length=64, help_text="Actor's username")

@@ -236,7 +236,8 @@ def idempotent(view_method: Callable) -> Callable:
     @functools.wraps(view_method)
     def wrapper(self, request: Request, *args, **kwargs):
         key = request.META.get(HEADER)
-        if key and not KEY_PATTERN.match(key):
+        # Given but empty is a malformed key too, not "no key" (docs/api.md#types-and-validation).
+        if key is not None and not KEY_PATTERN.fullmatch(key):
             raise ApiError("invalid_idempotency_key")
         if not request.user or not request.user.is_authenticated:
             key = None

@@ -12,12 +12,32 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 
+from api.common.params import page_size_param
+
 
 class CursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request):
+        # DRF falls back to the default for page_size=null or abc; a bad size is a 400.
+        return page_size_param(
+            request, self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = getattr(queryset, "model", None)

@@ -35,6 +35,7 @@ from api.common.schema import (
     ERR_422,
     error_response,
     errors,
+    page_parameters,
 )
 from api.documents.rendering.actions import pdf_path
 from api.documents.selectors import document_or_404
@@ -77,10 +78,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="8–128 characters; a repeat returns the first response with "
     "`Idempotent-Replayed: true`.",
 )
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str),
-    OpenApiParameter("page_size", int, description="1–200, default 50"),
-]
+PAGE_PARAMETERS = page_parameters()
 
 
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:

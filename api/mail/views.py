@@ -29,8 +29,16 @@ from api.common.i18n import t
 from api.common.idempotency import HEADER as IDEMPOTENCY_META
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
-from api.common.params import int_param, str_param
-from api.common.schema import ERR_400, ERR_404, ERR_409, ERR_422, error_response, errors
+from api.common.params import bool_param, int_param, str_param
+from api.common.schema import (
+    ERR_400,
+    ERR_404,
+    ERR_409,
+    ERR_422,
+    error_response,
+    errors,
+    page_parameters,
+)
 from api.documents import attachments as files
 from api.mail import actions, selectors
 from api.mail.models import Folder, Group
@@ -74,7 +82,7 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="8–128 characters; a repeat returns the first answer and never sends twice.",
 )
-PAGE = [OpenApiParameter("cursor", str), OpenApiParameter("page_size", int, description="1–200")]
+PAGE = page_parameters()
 
 
 def _id(value: Any) -> int:
@@ -173,6 +181,7 @@ class MessageListView(APIView):
         query = (str_param(request, "q", max_length=100) or "").strip()
         if query:
             return _search_page(request, selectors.search(user, query))
+        int_param(request, "page")  # search only, but never a wrong type unnoticed
         queryset = selectors.mailbox(user, str_param(request, "folder", max_length=24) or "inbox")
         return _page(self, request, queryset, entry_item)
 
@@ -321,11 +330,9 @@ class ReceiptsView(APIView):
             unread=Count("pk", filter=Q(read_at__isnull=True, recalled_at__isnull=True)),
             recalled=Count("pk", filter=Q(recalled_at__isnull=False)),
         )
-        flag = request.query_params.get("read")
-        if flag in ("true", "false"):
-            receipts = receipts.filter(read_at__isnull=(flag == "false"))
-        elif flag is not None:
-            raise ApiError("validation_error", fields={"read": ["true | false"]})
+        flag = bool_param(request, "read")
+        if flag is not None:
+            receipts = receipts.filter(read_at__isnull=not flag)
         return _page(self, request, receipts, receipt_item, **counts)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.common.serializers import StrictSerializer
+from api.common.serializers import QuerySerializer, StrictSerializer
 from api.meetings.models import Material, Meeting, MeetingState, Participant
 
 
@@ -76,7 +76,7 @@ class MaterialUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class MeetingFilterSerializer(serializers.Serializer):
+class MeetingFilterSerializer(QuerySerializer):
     state = serializers.ChoiceField(choices=MeetingState.choices, required=False)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.common.serializers import QuerySerializer
 from api.stats import contributions
 from api.stats.compute import COMPONENTS, LIST_COMPONENTS
 
 
-class PeriodQuerySerializer(serializers.Serializer):
+class PeriodQuerySerializer(QuerySerializer):
     # "from" is a keyword in Python: declared in get_fields.
     to = serializers.DateField(required=False)
     unit = serializers.IntegerField(required=False, min_value=1)

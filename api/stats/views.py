@@ -144,9 +144,15 @@ def _audit(user: User, endpoint: str, period: compute.Period, **detail: Any) -> 
     )
 
 
-def _wants_export(request: Request) -> str | None:
+def _wants_export(request: Request, view: Any) -> str | None:
     fmt = getattr(request.accepted_renderer, "format", "json")
-    return fmt if fmt in EXPORT_FORMATS else None
+    if fmt not in EXPORT_FORMATS:
+        return None
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None:
+        # An export holds every row, yet a bad page_size is still a 400, not ignored.
+        paginator.get_page_size(request)
+    return fmt
 
 
 def _export(
@@ -212,7 +218,7 @@ class UnitStatsListView(StatsView):
         user = current_user(request)
         scope = access.require_scope(user, request.path)
         period = _period(_query(request))
-        fmt = _wants_export(request)
+        fmt = _wants_export(request, self)
         _audit(user, "units", period, format=fmt or "json")
         weights = compute.Weights.from_settings()
         units: QuerySet[Unit] = scope.units().order_by("id")
@@ -361,7 +367,7 @@ class PeopleStatsView(StatsView):
         query = _query(request)
         period = _period(query)
         unit = _unit_for(user, scope, query)
-        fmt = _wants_export(request)
+        fmt = _wants_export(request, self)
         _audit(user, "people", period, unit_id=unit.pk, format=fmt or "json")
         people = User.objects.filter(unit=unit).order_by("id")
         if fmt:
@@ -408,7 +414,7 @@ class StepStatsView(JsonErrorsMixin, generics.GenericAPIView):
         query = _query(request)
         period = _period(query)
         unit = _unit_for(user, scope, query)
-        fmt = _wants_export(request)
+        fmt = _wants_export(request, self)
         _audit(user, "steps", period, unit_id=unit.pk, format=fmt or "json")
         figures = compute.figures_by("step_kind", period, restrict=compute.unit_filter([unit]))
         labels = dict(StepKind.choices)

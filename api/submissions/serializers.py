@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.common.serializers import StrictSerializer
 from api.submissions.models import (
     Call,
     Delivery,
@@ -17,7 +18,7 @@ from api.submissions.models import (
 )
 
 
-class SubmissionCreateSerializer(serializers.Serializer):
+class SubmissionCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=20000)
     category = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
@@ -28,39 +29,39 @@ class SubmissionCreateSerializer(serializers.Serializer):
     )
 
 
-class EmptySerializer(serializers.Serializer):
+class EmptySerializer(StrictSerializer):
     pass
 
 
-class SubmitSerializer(serializers.Serializer):
+class SubmitSerializer(StrictSerializer):
     offices = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=20)
 
 
-class AdoptSerializer(serializers.Serializer):
+class AdoptSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     issue = serializers.IntegerField(min_value=1)
 
 
-class MergeSerializer(serializers.Serializer):
+class MergeSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     into = serializers.IntegerField(min_value=1)
 
 
-class ReturnSerializer(serializers.Serializer):
+class ReturnSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=500)
 
 
-class InstructionCreateSerializer(serializers.Serializer):
+class InstructionCreateSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     text = serializers.CharField(max_length=4000)
 
 
-class IssueCreateSerializer(serializers.Serializer):
+class IssueCreateSerializer(StrictSerializer):
     journal = serializers.IntegerField(min_value=1)
 
 
-class CallCreateSerializer(serializers.Serializer):
+class CallCreateSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     topic = serializers.CharField(max_length=200)
     description = serializers.CharField(
@@ -70,7 +71,7 @@ class CallCreateSerializer(serializers.Serializer):
     units = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
 
 
-class RuleSetSerializer(serializers.Serializer):
+class RuleSetSerializer(StrictSerializer):
     office = serializers.IntegerField(min_value=1)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     event = serializers.ChoiceField(choices=ScoreEvent.choices)

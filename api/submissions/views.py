@@ -27,7 +27,8 @@ from api.audit.recorder import record_denied
 from api.common.errors import ApiError, NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
-from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, errors
+from api.common.params import choice_param
+from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, errors, page_parameters
 from api.submissions import actions, selectors
 from api.submissions.models import (
     DeliveryState,
@@ -65,7 +66,7 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="8–128 characters; a repeat returns the first response.",
 )
-PAGE = [OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)]
+PAGE = page_parameters()
 OBJ = OpenApiResponse(OpenApiTypes.OBJECT)
 
 
@@ -87,7 +88,7 @@ def _id(value: Any) -> int:
 
 def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return None
     try:
         value = int(raw)
@@ -146,12 +147,8 @@ class SubmissionListView(APIView):
             "unit": _int_param(request, "unit", 1, MAX_ID),
             "office": _int_param(request, "office", 1, MAX_ID),
             "category": request.query_params.get("category", "")[:40],
-            "state": request.query_params.get("state")
-            if request.query_params.get("state") in SubmissionState.values
-            else None,
-            "delivery_state": request.query_params.get("delivery_state")
-            if request.query_params.get("delivery_state") in DeliveryState.values
-            else None,
+            "state": choice_param(request, "state", list(SubmissionState.values)),
+            "delivery_state": choice_param(request, "delivery_state", list(DeliveryState.values)),
             "q": request.query_params.get("q", "")[:100],
         }
         return _page(
@@ -461,14 +458,18 @@ class ScoreView(APIView):
             OpenApiParameter("office", int),
             OpenApiParameter("export", str, enum=["csv"]),
         ],
-        responses={200: OBJ, **errors(ERR_400)},
+        responses={
+            (200, "application/json"): OBJ,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="with export=csv"),
+            **errors(ERR_400),
+        },
     )
     def get(self, request: Request) -> Response | HttpResponse:
         year = _int_param(request, "year", 2000, 2100) or timezone.localtime().year
         month = _int_param(request, "month", 1, 12)
         office = _int_param(request, "office", 1, MAX_ID)
         rows = selectors.unit_scores(year, month, office)
-        if request.query_params.get("export") == "csv":
+        if choice_param(request, "export", ["csv"]) == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(["rank", "unit_id", "unit", "points", "entries"])

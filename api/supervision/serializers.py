@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.common.serializers import StrictSerializer
+from api.common.serializers import QuerySerializer, StrictSerializer
 from api.supervision.models import (
     ItemState,
     Light,
@@ -53,7 +53,7 @@ class EmptySerializer(StrictSerializer):
     pass
 
 
-class ItemFilterSerializer(serializers.Serializer):
+class ItemFilterSerializer(QuerySerializer):
     light = serializers.ChoiceField(choices=Light.choices, required=False)
     state = serializers.ChoiceField(choices=ItemState.choices, required=False)
     unit = serializers.IntegerField(min_value=1, required=False)

@@ -24,7 +24,7 @@ from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.params import date_param, int_param
-from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
+from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors, page_parameters
 from api.urging import actions, selectors
 from api.urging.models import UrgeKind
 from api.urging.serializers import UrgeCreateSerializer, UrgeSerializer
@@ -123,7 +123,7 @@ class TaskUrgeListView(generics.ListAPIView):
         summary="The urges of a task, newest first",
         description="For whoever may see the task (its holder, the document's readers, "
         "supervisors of its unit); anyone else 404. Cursor-paginated.",
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        parameters=page_parameters(),
         responses={200: UrgeSerializer(many=True), **errors(ERR_404)},
     )
     def get(self, request, *args, **kwargs):
@@ -172,8 +172,7 @@ class UrgeFeedView(generics.ListAPIView):
             OpenApiParameter("from", OpenApiTypes.DATE, description="first day, inclusive"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="last day, inclusive"),
             OpenApiParameter("kind", str, enum=UrgeKind.values),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
+            *page_parameters(),
         ],
         responses={200: UrgeSerializer(many=True), **errors(ERR_400, ERR_403, ERR_404)},
     )

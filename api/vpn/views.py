@@ -23,6 +23,7 @@ from api.common.auth import current_user
 from api.common.errors import ApiError, Forbidden
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import bool_param
 from api.common.schema import (
     ERR_400,
     ERR_403,
@@ -66,7 +67,7 @@ class DeviceListView(APIView):
             if status not in DeviceStatus.values:
                 raise ApiError("validation_error", fields={"status": ["unknown status"]})
             rows = rows.filter(status=status)
-        if request.query_params.get("mine") in ("1", "true"):
+        if bool_param(request, "mine"):
             rows = rows.filter(user=user)
         paginator = DevicePagination()
         page = paginator.paginate_queryset(rows, request, view=self) or []
@@ -184,7 +185,7 @@ class ConnectionListView(APIView):
                 "vpn.connections_view", actor=user, detail={"reason": "not_supervisor_or_admin"}
             )
             raise Forbidden()
-        connected_only = request.query_params.get("connected") in ("1", "true")
+        connected_only = bool(bool_param(request, "connected"))
         rows = selectors.connections(user, connected_only=connected_only)
         paginator = DevicePagination()
         page = paginator.paginate_queryset(rows, request, view=self) or []

@@ -183,7 +183,7 @@ class OverrideListView(generics.ListAPIView):
     def get_queryset(self):
         queryset = CalendarOverride.objects.all()
         year = self.request.query_params.get("year")
-        if year not in (None, ""):
+        if year is not None:
             if not (year.isascii() and year.isdigit() and len(year) == 4):
                 raise ApiError(
                     "validation_error", fields={"year": [t("年份须为四位数字。", "Use YYYY.")]}

@@ -30,6 +30,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from api.common.params import page_size_param
+
 INVALID_CURSOR = "Invalid cursor"
 
 
@@ -94,10 +96,9 @@ class KeysetPagination:
         self.request: Request | None = None
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw and raw.isascii() and raw.isdigit():
-            return max(1, min(int(raw), self.max_page_size))
-        return self.page_size
+        return page_size_param(
+            request, self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
 
     def _decode(self, raw: str) -> list[Any]:
         try:

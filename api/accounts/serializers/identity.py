@@ -1,8 +1,9 @@
 """Request and response shapes of the identity endpoints (docs/identity.md).
 
-Write serializers are strict: unknown fields are refused, and text fields accept
-only JSON strings (a number or an object where a password belongs is a client bug,
-answered 400 rather than coerced). Lengths are bounded so a huge string is a 400.
+Write serializers are strict (api/common/serializers.py): unknown fields are refused,
+and text fields accept only JSON strings (a number or an object where a password
+belongs is a client bug, answered 400 rather than coerced). Lengths are bounded so a
+huge string is a 400.
 """
 
 from __future__ import annotations
@@ -13,26 +14,8 @@ from api.accounts.models import UserSession
 from api.common.serializers import StrictSerializer
 
 
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of converting them."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Only JSON true/false."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-def _secret_field(**kwargs) -> StrictCharField:
-    return StrictCharField(
+def _secret_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
         max_length=256,
         trim_whitespace=False,
         write_only=True,
@@ -45,33 +28,35 @@ def _secret_field(**kwargs) -> StrictCharField:
 
 
 class LoginSerializer(StrictSerializer):
-    username = StrictCharField(max_length=150)
+    username = serializers.CharField(max_length=150)
     password = _secret_field()
-    otp = StrictCharField(max_length=10, required=False, allow_blank=True, default="")
-    device_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    otp = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    device_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 class TokenRefreshInputSerializer(StrictSerializer):
-    refresh = StrictCharField(max_length=4096)
+    refresh = serializers.CharField(max_length=4096)
 
 
 class TokenVerifyInputSerializer(StrictSerializer):
-    token = StrictCharField(max_length=4096)
+    token = serializers.CharField(max_length=4096)
 
 
 class LogoutSerializer(StrictSerializer):
-    refresh = StrictCharField(max_length=4096, required=False, allow_blank=True, default="")
+    refresh = serializers.CharField(max_length=4096, required=False, allow_blank=True, default="")
 
 
 class PasswordChangeSerializer(StrictSerializer):
-    username = StrictCharField(
+    username = serializers.CharField(
         max_length=150,
         required=False,
         help_text="Required when signed out (expired password); omit when signed in.",
     )
     old_password = _secret_field()
     new_password = _secret_field()
-    otp = StrictCharField(
+    otp = serializers.CharField(
         max_length=10,
         required=False,
         allow_blank=True,
@@ -81,7 +66,7 @@ class PasswordChangeSerializer(StrictSerializer):
 
 
 class RevokeAllSerializer(StrictSerializer):
-    keep_current = StrictBooleanField(required=False, default=False)
+    keep_current = serializers.BooleanField(required=False, default=False)
 
 
 class EmptySerializer(StrictSerializer):
@@ -89,12 +74,12 @@ class EmptySerializer(StrictSerializer):
 
 
 class TotpConfirmSerializer(StrictSerializer):
-    code = StrictCharField(max_length=10)
+    code = serializers.CharField(max_length=10)
 
 
 class TotpDisableSerializer(StrictSerializer):
     password = _secret_field()
-    code = StrictCharField(max_length=10)
+    code = serializers.CharField(max_length=10)
 
 
 # --- Responses --------------------------------------------------------------------------

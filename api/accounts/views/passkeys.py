@@ -23,7 +23,6 @@ from api.accounts.passwords import password_expires_at
 from api.accounts.serializers.identity import (
     EmptySerializer,
     LoginResultSerializer,
-    StrictCharField,
     _secret_field,
 )
 from api.accounts.throttling import LoginRateThrottle
@@ -49,15 +48,15 @@ class OptionsResultSerializer(serializers.Serializer):
 
 
 class PasskeyRegisterSerializer(StrictSerializer):
-    challenge_id = StrictCharField(max_length=64)
+    challenge_id = serializers.CharField(max_length=64)
     credential = CredentialField(help_text="RegistrationResponseJSON (credential.toJSON())")
-    name = StrictCharField(
+    name = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default="", help_text="e.g. 我的手机"
     )
 
 
 class AssertionSerializer(StrictSerializer):
-    challenge_id = StrictCharField(max_length=64)
+    challenge_id = serializers.CharField(max_length=64)
     credential = CredentialField(help_text="AuthenticationResponseJSON (credential.toJSON())")
 
 
@@ -69,9 +68,11 @@ class PasskeyDeleteSerializer(StrictSerializer):
 
 
 class PasskeyLoginSerializer(StrictSerializer):
-    challenge_id = StrictCharField(max_length=64)
+    challenge_id = serializers.CharField(max_length=64)
     credential = CredentialField(help_text="AuthenticationResponseJSON (credential.toJSON())")
-    device_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    device_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 class PasskeySerializer(serializers.ModelSerializer):

@@ -92,7 +92,7 @@ def _last_event_id(request: Request) -> int | None:
     raw = request.headers.get("Last-Event-ID")
     if raw is None or raw.strip() == "":
         raw = request.query_params.get("last_event_id")
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return None
     raw = raw.strip()
     # isascii: str.isdigit() is also true for "²" or "١", which int() refuses (a 500).

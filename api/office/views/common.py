@@ -14,6 +14,7 @@ from api.accounts.models import User
 from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
 from api.common.i18n import t
+from api.common.schema import page_parameters
 
 MAX_ID = 2**63 - 1
 MAX_WINDOW = timedelta(days=62)
@@ -24,7 +25,7 @@ IDEMPOTENCY = OpenApiParameter(
     required=False,
     description="8–128 characters; a repeat returns the first answer.",
 )
-PAGE = [OpenApiParameter("cursor", str), OpenApiParameter("page_size", int, description="1–200")]
+PAGE = page_parameters()
 
 
 def user_of(request: Request) -> User:
@@ -45,7 +46,7 @@ def validated(serializer_class: type, request: Request, **kwargs: Any) -> dict[s
 
 def when_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         value = parse_datetime(raw) if len(raw) <= 40 else None

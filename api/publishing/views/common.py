@@ -9,6 +9,7 @@ from rest_framework.request import Request
 
 from api.accounts.models import User
 from api.common.errors import NotFound
+from api.common.schema import page_parameters
 
 TAGS = ["publishing"]
 MAX_ID = 2**63 - 1
@@ -20,10 +21,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="8–128 characters; a repeat returns the first response with "
     "`Idempotent-Replayed: true`.",
 )
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str),
-    OpenApiParameter("page_size", int, description="1–200, default 50"),
-]
+PAGE_PARAMETERS = page_parameters()
 
 
 def actor(request: Request) -> User:

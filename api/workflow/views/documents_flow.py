@@ -24,6 +24,7 @@ from api.common.schema import (
     ERR_409,
     ERR_422,
     IDEMPOTENCY_HEADER,
+    error_response,
     errors,
 )
 from api.common.serializers import StrictSerializer
@@ -69,6 +70,9 @@ class SubmitView(APIView):
         responses={
             201: WorkflowInstanceRefSerializer,
             **errors(ERR_400, ERR_404, ERR_409, ERR_422),
+            403: error_response(
+                "not_drafter — only the drafter or a clerk of the unit submits (recorded)"
+            ),
         },
         examples=[
             OpenApiExample(
@@ -102,6 +106,9 @@ class WithdrawView(APIView):
         responses={
             200: WorkflowInstanceRefSerializer,
             **errors(ERR_400, ERR_404, ERR_409, ERR_422),
+            403: error_response(
+                "not_sender — only whoever opened the current step may withdraw (recorded)"
+            ),
         },
     )
     @idempotent

@@ -25,7 +25,16 @@ from api.common.auth import current_user
 from api.common.errors import ApiError, message_for
 from api.common.i18n import t
 from api.common.idempotency import idempotent
-from api.common.schema import ERR_400, ERR_404, ERR_422, IDEMPOTENCY_HEADER, error_response, errors
+from api.common.params import choice_param
+from api.common.schema import (
+    ERR_400,
+    ERR_404,
+    ERR_422,
+    IDEMPOTENCY_HEADER,
+    error_response,
+    errors,
+    page_parameters,
+)
 from api.workflow import actions, rules, selectors, step_up
 from api.workflow.models import InstanceState, Task
 from api.workflow.pagination_tasks import DONE_KEY, TODO_KEY, KeysetPagination
@@ -179,8 +188,9 @@ class TaskListView(APIView):
         ),
         parameters=[
             OpenApiParameter("state", str, enum=["todo", "done"], default="todo"),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int, description="1–100, default 20"),
+            *page_parameters(
+                default=KeysetPagination.page_size, maximum=KeysetPagination.max_page_size
+            ),
         ],
         responses={
             200: OpenApiResponse(
@@ -197,7 +207,7 @@ class TaskListView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = current_user(request)
-        state = request.query_params.get("state") or "todo"
+        state = request.query_params.get("state", "todo")
         if state not in ("todo", "done"):
             raise ApiError(
                 "validation_error", fields={"state": [t("须为 todo 或 done。", "todo or done.")]}
@@ -232,7 +242,7 @@ class TaskDetailView(APIView):
         user = current_user(request)
         task = selectors.task_or_404(user, pk)
         # ?read=0: fetched ahead for reading offline (the PWA's to-do list), not opened.
-        if request.query_params.get("read") != "0":
+        if choice_param(request, "read", ["0"]) is None:
             actions.mark_read(task.pk, user)  # and its notifications: stops their ladder
         document = task.document
         item = task_item(task)
@@ -384,7 +394,14 @@ class AddCountersignerView(APIView):
         description="Returns the new tasks' ids and this task.",
         parameters=[IDEMPOTENCY_HEADER],
         request=TaskAddCountersignerSerializer,
-        responses={200: TaskResultSerializer, **ACTION_ERRORS},
+        responses={
+            200: TaskResultSerializer,
+            **ACTION_ERRORS,
+            403: error_response(
+                "not_sender — neither the task's holder nor whoever sent the document "
+                "to this step (recorded)"
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Add two",

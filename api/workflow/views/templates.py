@@ -22,6 +22,7 @@ from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
+from api.common.params import bool_param, choice_param
 from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, ERR_422, errors
 from api.common.serializers import StrictSerializer
 from api.workflow import actions, selectors
@@ -142,10 +143,6 @@ class TemplateUpdateSerializer(StrictSerializer):
     steps = StepInputSerializer(many=True, required=False)
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes")
-
-
 class TemplatePagination(CursorPagination):
     ordering = "-id"
 
@@ -159,8 +156,8 @@ class TemplateListView(generics.ListAPIView):
         actor = current_user(self.request)
         unit = actor.unit
         raw = self.request.query_params.get("unit")
-        include_inactive = _truthy(self.request.query_params.get("include_inactive"))
-        if raw not in (None, ""):
+        include_inactive = bool(bool_param(self.request, "include_inactive"))
+        if raw is not None:
             found = org.unit_by_id(int(raw)) if str(raw).isdigit() else None
             if found is None or not (can_manage_unit(actor, found) or is_member_of(actor, found)):
                 record_denied(
@@ -173,8 +170,8 @@ class TemplateListView(generics.ListAPIView):
             unit = found
         include_inactive = include_inactive and can_manage_unit(actor, unit)
         queryset = selectors.templates_usable_by(unit, include_inactive=include_inactive)
-        direction = self.request.query_params.get("direction")
-        if direction in Direction.values:
+        direction = choice_param(self.request, "direction", list(Direction.values))
+        if direction is not None:
             queryset = queryset.filter(direction=direction)
             self.usual_template_id = selectors.usual_template_id(unit, direction)
         return queryset
