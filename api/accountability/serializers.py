@@ -13,7 +13,7 @@ from rest_framework import serializers
 from api.accountability.models import AccountabilityCase, CaseStatus, OutcomeKind, SourceKind
 from api.accountability.sources import STAT_COMPONENTS
 from api.common.i18n import t
-from api.common.serializers import StrictSerializer
+from api.common.serializers import QuerySerializer, StrictSerializer
 
 
 class StatisticSourceSerializer(StrictSerializer):
@@ -54,7 +54,7 @@ class DecideInSerializer(StrictSerializer):
     outcome_text = serializers.CharField(max_length=8000)
 
 
-class CaseFilterSerializer(serializers.Serializer):
+class CaseFilterSerializer(QuerySerializer):
     unit = serializers.IntegerField(min_value=1, required=False)
     status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
     source_kind = serializers.ChoiceField(choices=SourceKind.choices, required=False)

@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from api.common.errors import ApiError
 from api.common.i18n import t
 
+MAX_ID = 2**63 - 1  # the largest primary key a bigint column holds
+
 
 def _once(request: Request, name: str) -> str | None:
     """The parameter's value; given more than once (``?unit=1&unit=2``) is an error, not

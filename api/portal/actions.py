@@ -11,6 +11,7 @@ from api.accounts.models import User
 from api.audit.recorder import record
 from api.common.errors import ApiError
 from api.common.i18n import t
+from api.common.params import MAX_ID
 from api.portal.models import PortalPreference
 from api.portal.selectors import BLOCKS, MAX_CHANNELS
 from api.publishing.models import Channel
@@ -39,8 +40,10 @@ def save_preferences(user: User, blocks: Any, channel_ids: Any) -> PortalPrefere
         raise _bad(
             "channel_ids", "栏目无效或过多。", f"At most {MAX_CHANNELS} distinct channel ids."
         )
+    # An id no bigint column can hold names no channel (and would overflow the query).
+    storable = [i for i in channel_ids if 0 < i <= MAX_ID]
     found = set(
-        Channel.objects.filter(pk__in=channel_ids, is_active=True).values_list("pk", flat=True)
+        Channel.objects.filter(pk__in=storable, is_active=True).values_list("pk", flat=True)
     )
     missing = [i for i in channel_ids if i not in found]
     if missing:

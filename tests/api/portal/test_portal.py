@@ -120,6 +120,7 @@ def test_personalisation(world, org, personas):
         {"blocks": ["weather"], "channel_ids": []},
         {"blocks": ["news", "news"], "channel_ids": []},
         {"blocks": [], "channel_ids": [999999]},
+        {"blocks": [], "channel_ids": [2**70, -1]},  # no column holds these: 400, not 500
         {"blocks": []},
     ):
         assert client.put("/api/v1/portal/preferences/", bad, format="json").status_code == 400
