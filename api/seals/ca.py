@@ -31,6 +31,7 @@ from django.utils import timezone
 from api.accounts.models import Unit
 from api.audit.recorder import record
 from api.common.errors import ApiError, Conflict
+from api.common.i18n import one_of
 from api.seals.models import RevocationReason, SealCertificate
 
 ORGANISATION = "GovDesk deployment"
@@ -250,7 +251,7 @@ def revoke_unit_certificate(
     (sealing is refused with ``seal_certificate_revoked``) until ``issue_seal`` binds
     a new one."""
     if reason not in _REASON_FLAGS:
-        raise ApiError("validation_error", fields={"reason": [f"one of {sorted(_REASON_FLAGS)}"]})
+        raise ApiError("validation_error", fields={"reason": [one_of(sorted(_REASON_FLAGS))]})
     with transaction.atomic():
         row = (
             SealCertificate.objects.select_for_update()

@@ -21,6 +21,7 @@ from api.accounts.roles import is_city_it_admin
 from api.audit.recorder import record_denied
 from api.common.auth import current_user
 from api.common.errors import ApiError, Forbidden
+from api.common.i18n import one_of
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.schema import (
@@ -64,7 +65,7 @@ class DeviceListView(APIView):
         status = request.query_params.get("status")
         if status is not None:
             if status not in DeviceStatus.values:
-                raise ApiError("validation_error", fields={"status": ["unknown status"]})
+                raise ApiError("validation_error", fields={"status": [one_of(DeviceStatus.values)]})
             rows = rows.filter(status=status)
         if request.query_params.get("mine") in ("1", "true"):
             rows = rows.filter(user=user)

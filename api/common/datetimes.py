@@ -1,0 +1,74 @@
+"""One datetime format in every response: ISO 8601 in Asia/Shanghai, offset ``+08:00``.
+
+Docs: docs/api.md#datetimes. DRF's ``DateTimeField`` already renders model fields in
+the server's zone; ``client_datetime`` gives the same string for the datetimes a view,
+action or task puts into a response by hand, and ``ClientJSONEncoder`` catches any
+datetime object left in a response body. Stored values (database rows, Celery payloads,
+audit details and their hashes) stay as they are: this is only the shape clients see.
+Dates (``YYYY-MM-DD``) stay dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, overload
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+
+@overload
+def client_datetime(value: datetime) -> str: ...
+@overload
+def client_datetime(value: None) -> None: ...
+@overload
+def client_datetime(value: datetime | None) -> str | None: ...
+def client_datetime(value: datetime | None) -> str | None:
+    """``value`` as the API shows it: ISO 8601 with the server zone's offset (+08:00).
+
+    A naive datetime is taken to be in the server's zone already.
+    """
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return timezone.localtime(value).isoformat()
+
+
+def client_value(value: Any) -> Any:
+    """A JSON-ready value with every nested datetime in the client format."""
+    if isinstance(value, datetime):
+        return client_datetime(value)
+    if isinstance(value, dict):
+        return {k: client_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [client_value(v) for v in value]
+    return value
+
+
+class ClientJSONEncoder(JSONEncoder):
+    """DRF's encoder, but a datetime is rendered as ``client_datetime`` (never ``Z``)."""
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return client_datetime(obj)
+        return super().default(obj)
+
+
+class ClientDjangoJSONEncoder(DjangoJSONEncoder):
+    """The same for Django ``JsonResponse`` bodies (error envelopes from middleware)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return client_datetime(o)
+        if isinstance(o, date):
+            return o.isoformat()
+        return super().default(o)
+
+
+class ClientJSONRenderer(JSONRenderer):
+    """The API's JSON renderer (settings REST_FRAMEWORK DEFAULT_RENDERER_CLASSES)."""
+
+    encoder_class = ClientJSONEncoder
