@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from api.accounts.models import Unit
 from api.audit.recorder import record
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict
 from api.common.i18n import one_of
 from api.seals.models import RevocationReason, SealCertificate
@@ -167,7 +168,7 @@ def init_ca(*, common_name: str = CA_COMMON_NAME, days: int = CA_DAYS) -> x509.C
             actor_username=COMMAND_ACTOR,
             object_type="seal_ca",
             object_id=format(cert.serial_number, "x"),
-            detail={"subject": common_name, "not_after": cert.not_valid_after_utc.isoformat()},
+            detail={"subject": common_name, "not_after": client_datetime(cert.not_valid_after_utc)},
         )
     return cert
 
