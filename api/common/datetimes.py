@@ -18,6 +18,8 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from api.common.i18n import Msg
+
 
 @overload
 def client_datetime(value: datetime) -> str: ...
@@ -49,11 +51,14 @@ def client_value(value: Any) -> Any:
 
 
 class ClientJSONEncoder(JSONEncoder):
-    """DRF's encoder, but a datetime is rendered as ``client_datetime`` (never ``Z``)."""
+    """DRF's encoder, but a datetime is rendered as ``client_datetime`` (never ``Z``)
+    and a bilingual ``Msg`` in the response's language."""
 
     def default(self, obj: Any) -> Any:
         if isinstance(obj, datetime):
             return client_datetime(obj)
+        if isinstance(obj, Msg):
+            return str(obj)
         return super().default(obj)
 
 

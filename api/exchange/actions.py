@@ -25,7 +25,7 @@ from api.audit.recorder import record, record_denied
 from api.common.datetimes import client_datetime
 from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, Forbidden, message_for
-from api.common.i18n import Msg, at_most, not_found_ids, t
+from api.common.i18n import Msg, at_most, localise, not_found_ids, t
 from api.documents.models import (
     Direction,
     Document,
@@ -676,8 +676,8 @@ def start_incoming_flow(
             "template_id": template_id,
             "instance_id": None,
             "code": problem.code,
-            "message": problem.message or message_for(problem.code),
-            "fields": problem.fields or {},
+            "message": str(problem.message or message_for(problem.code)),
+            "fields": localise(problem.fields or {}),
         }
     first = Task.objects.filter(instance=instance, state=TaskState.OPEN).order_by("id").first()
     if first is not None and first.step_kind == StepKind.SIGN_FOR and first.assignee_id == actor.pk:

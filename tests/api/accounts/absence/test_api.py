@@ -41,7 +41,7 @@ class TestMine:
         assert created.status_code == 201, created.content
         body = created.json()
         assert body["state"] == "in_effect"
-        assert body["backup"]["display_name"] == "deputy"
+        assert body["backup"]["display_name"] == "副手"
         assert body["user"]["display_name"] == "leo" and body["created_by"]["display_name"] == "leo"
         event = AuditEvent.objects.get(action="absence.declared")
         assert event.actor_username == "leo" and event.detail["reason"] == "赴省里开会"
