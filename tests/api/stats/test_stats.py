@@ -174,7 +174,10 @@ def test_every_point_traces_back_to_tasks(stats_fixture, org, personas, componen
     assert {t["id"] for t in body["results"]} == expected
     if component == "handled":
         t11 = next(t for t in body["results"] if t["id"] == stats_fixture.tasks["T11"].pk)
-        assert (t11["person"]["display_name"], t11["acted_by"]["display_name"]) == ("leo", "charlie")
+        assert (t11["person"]["display_name"], t11["acted_by"]["display_name"]) == (
+            "leo",
+            "charlie",
+        )
         assert t11["working_hours"] == 1.0
 
 
