@@ -3,9 +3,10 @@
 Docs: docs/api.md#datetimes. DRF's ``DateTimeField`` already renders model fields in
 the server's zone; ``client_datetime`` gives the same string for the datetimes a view,
 action or task puts into a response by hand, and ``ClientJSONEncoder`` catches any
-datetime object left in a response body. Stored values (database rows, Celery payloads,
-audit details and their hashes) stay as they are: this is only the shape clients see.
-Dates (``YYYY-MM-DD``) stay dates.
+datetime object left in a response body. Internal values (database columns, Celery
+payloads, cache entries, cursors) stay as they are; an audit ``detail`` is stored in
+this format because the audit API shows it as stored (rows already written keep their
+text, as their hashes require). Dates (``YYYY-MM-DD``) stay dates.
 """
 
 from __future__ import annotations
@@ -37,17 +38,6 @@ def client_datetime(value: datetime | None) -> str | None:
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return timezone.localtime(value).isoformat()
-
-
-def client_value(value: Any) -> Any:
-    """A JSON-ready value with every nested datetime in the client format."""
-    if isinstance(value, datetime):
-        return client_datetime(value)
-    if isinstance(value, dict):
-        return {k: client_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [client_value(v) for v in value]
-    return value
 
 
 class ClientJSONEncoder(JSONEncoder):
