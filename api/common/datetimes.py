@@ -11,7 +11,7 @@ text, as their hashes require). Dates (``YYYY-MM-DD``) stay dates.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, overload
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -58,8 +58,6 @@ class ClientDjangoJSONEncoder(DjangoJSONEncoder):
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime):
             return client_datetime(o)
-        if isinstance(o, date):
-            return o.isoformat()
         return super().default(o)
 
 
