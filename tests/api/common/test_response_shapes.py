@@ -219,6 +219,24 @@ def test_client_datetime_is_iso_with_the_shanghai_offset():
     assert client_datetime(None) is None
 
 
+def test_a_datetime_left_in_a_body_or_an_error_is_rendered_local():
+    import json
+    from datetime import UTC, datetime
+
+    from api.common.datetimes import ClientJSONRenderer
+    from api.common.errors import error_response
+
+    moment = datetime(2026, 12, 7, 1, 2, 3, tzinfo=UTC)
+    body = json.loads(ClientJSONRenderer().render({"at": moment, "list": [moment]}))
+    assert body == {"at": "2026-12-07T09:02:03+08:00", "list": ["2026-12-07T09:02:03+08:00"]}
+    error = envelope("already_signed_for", extra={"signed_for_at": moment})
+    assert json.loads(ClientJSONRenderer().render(error))["error"]["signed_for_at"] == (
+        "2026-12-07T09:02:03+08:00"
+    )
+    django = json.loads(error_response(409, "conflict", fields={"at": [moment]}).content)
+    assert django["error"]["fields"]["at"] == ["2026-12-07T09:02:03+08:00"]
+
+
 @pytest.mark.parametrize(
     ("language", "message", "detail"),
     [
