@@ -299,7 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.common.permissions.IsAuthenticatedAndVerified"],
     "DEFAULT_PARSER_CLASSES": ["api.common.parsers.SafeJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.common.datetimes.ClientJSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "api.common.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.common.errors.exception_handler",

@@ -24,6 +24,7 @@ import ipaddress
 import json
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from api.audit.hashing import compute_hash
 from api.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditResult
+from api.common.datetimes import client_datetime
 from api.common.idempotency import in_request_transaction
 
 __all__ = ["GENESIS_HASH", "MAX_DETAIL_CHARS", "compute_hash", "record", "record_denied"]
@@ -79,6 +81,8 @@ def _plain(value: Any) -> Any:
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, str):
         return value.replace("\x00", "\ufffd")
+    if isinstance(value, datetime):  # as the audit API shows it (docs/api.md#datetimes)
+        return client_datetime(value)
     return str(value).replace("\x00", "\ufffd")
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from api.audit.models import AuditChainHead, AuditEvent, AuditResult
 from api.audit.recorder import record
 from api.audit.verification import verify_chain
+from api.common.datetimes import client_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def prune_expired(
                         "from_seq": first,
                         "to_seq": end,
                         "deleted": deleted,
-                        "cutoff": cutoff.isoformat(),
+                        "cutoff": client_datetime(cutoff),
                         "retention_days": days,
                     },
                 )

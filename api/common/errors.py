@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from api.common.i18n import Msg
+from api.common.datetimes import ClientDjangoJSONEncoder
+from api.common.i18n import Msg, localise
 
 logger = logging.getLogger(__name__)
 
@@ -472,7 +473,7 @@ class ApiError(exceptions.APIException):
     def __init__(
         self,
         code: str | None = None,
-        message: str | None = None,
+        message: str | Msg | None = None,
         *,
         status_code: int | None = None,
         fields: dict[str, Any] | None = None,
@@ -484,7 +485,7 @@ class ApiError(exceptions.APIException):
         self.fields = fields
         self.extra = extra or {}
         self.message = message
-        super().__init__(detail=message or self.code, code=self.code)
+        super().__init__(detail=str(message or self.code), code=self.code)
 
 
 class Conflict(ApiError):
@@ -513,23 +514,29 @@ def message_for(code: str) -> str:
 
 
 def envelope(
-    code: str, message: str | None = None, fields: dict | None = None, extra: dict | None = None
+    code: str,
+    message: str | Msg | None = None,
+    fields: dict | None = None,
+    extra: dict | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message or message_for(code)}
+    """The error body; a ``Msg`` in ``message``, ``fields`` or ``extra`` is given in the
+    active language (docs/api.md#languages)."""
+    body: dict[str, Any] = {"code": code, "message": str(message or message_for(code))}
     if fields:
-        body["fields"] = fields
+        body["fields"] = localise(fields)
     if extra:
-        body.update(extra)
+        body.update(localise(extra))  # type: ignore[call-overload]
     return {"error": body}
 
 
 def error_response(
-    status_code: int, code: str, message: str | None = None, fields: dict | None = None
+    status_code: int, code: str, message: str | Msg | None = None, fields: dict | None = None
 ) -> JsonResponse:
     """A Django-level response in the envelope (for middleware and URL handlers)."""
     return JsonResponse(
         envelope(code, message, fields),
         status=status_code,
+        encoder=ClientDjangoJSONEncoder,
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -31,6 +31,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.common.datetimes import client_datetime
+
 logger = logging.getLogger(__name__)
 
 # name → a function returning [{code, message, ...}] (registered by apps in ready()).
@@ -87,7 +89,7 @@ def check_worker() -> dict:
     age = (timezone.now() - last_seen).total_seconds()
     return {
         "ok": age <= stale_after_seconds(),
-        "last_seen": last_seen.isoformat(),
+        "last_seen": client_datetime(last_seen),
         "age_seconds": round(max(age, 0.0), 1),
     }
 

@@ -52,10 +52,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import APIException
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.common.datetimes import ClientJSONRenderer
 from api.common.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def _body(response: Any) -> Any:
     data = getattr(response, "data", None)
     if data is None:
         return None
-    return json.loads(JSONRenderer().render(data) or b"null")
+    return json.loads(ClientJSONRenderer().render(data) or b"null")
 
 
 def _raised_by_commit_hook(exc: BaseException) -> bool:

@@ -22,9 +22,10 @@ from django.utils import timezone
 from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.accounts.roles import organisation_of
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, Forbidden, message_for
-from api.common.i18n import t
+from api.common.i18n import Msg, at_most, localise, not_found_ids, t
 from api.documents.models import (
     Direction,
     Document,
@@ -97,7 +98,7 @@ def clean_recipients(
     if missing_groups:
         raise ApiError(
             "group_not_found",
-            fields={"groups": [str(g) for g in missing_groups]},
+            fields={"groups": [not_found_ids(missing_groups)]},
             extra={"group_ids": missing_groups},
         )
     explicit = set(to_ids) | set(cc_ids)
@@ -120,7 +121,7 @@ def clean_recipients(
             },
         )
     if len(wanted) > MAX_RECIPIENTS:
-        raise ApiError("validation_error", fields={"to_units": [f"≤ {MAX_RECIPIENTS}"]})
+        raise ApiError("validation_error", fields={"to_units": [at_most(MAX_RECIPIENTS)]})
     units = {
         u["pk"]: u
         for u in Unit.objects.filter(pk__in=wanted).values("pk", "is_active", "exchange_enabled")
@@ -459,9 +460,7 @@ def _require_pending(receipt: Receipt) -> None:
         raise Conflict(
             "already_signed_for",
             extra={
-                "signed_for_at": receipt.signed_for_at.isoformat()
-                if receipt.signed_for_at
-                else None,
+                "signed_for_at": client_datetime(receipt.signed_for_at),
                 "signed_for_by": receipt.signed_for_by_id,
             },
         )
@@ -677,8 +676,8 @@ def start_incoming_flow(
             "template_id": template_id,
             "instance_id": None,
             "code": problem.code,
-            "message": problem.message or message_for(problem.code),
-            "fields": problem.fields or {},
+            "message": str(problem.message or message_for(problem.code)),
+            "fields": localise(problem.fields or {}),
         }
     first = Task.objects.filter(instance=instance, state=TaskState.OPEN).order_by("id").first()
     if first is not None and first.step_kind == StepKind.SIGN_FOR and first.assignee_id == actor.pk:
@@ -704,7 +703,7 @@ def return_receipt(receipt_id: int, actor: User, reason: str) -> Receipt:
     if not reason:
         raise ApiError("reason_required", status_code=422)
     if len(reason) > MAX_REASON:
-        raise ApiError("validation_error", fields={"reason": [f"≤ {MAX_REASON}"]})
+        raise ApiError("validation_error", fields={"reason": [at_most(MAX_REASON)]})
     with transaction.atomic():
         receipt = _lock_receipt(seen.pk)
         _require_pending(receipt)
@@ -947,12 +946,16 @@ def _require_group_admin(actor: User, action: str, group: ExchangeGroup | None =
 def _group_units(unit_ids: list[int]) -> list[int]:
     ids = list(dict.fromkeys(unit_ids))
     if len(ids) > MAX_GROUP_UNITS:
-        raise ApiError("validation_error", fields={"unit_ids": [f"≤ {MAX_GROUP_UNITS}"]})
+        raise ApiError("validation_error", fields={"unit_ids": [at_most(MAX_GROUP_UNITS)]})
     known = set(Unit.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [i for i in ids if i not in known]
     if missing:
         raise _bad_units("unit_not_found", {"unit_ids": missing})
     return ids
+
+
+def _name_taken(name: str) -> Msg:
+    return Msg(f"名称“{name}”已被使用。", f"The name “{name}” is already taken.")
 
 
 def _unique_name(name: str, exclude: int | None = None) -> str:
@@ -961,7 +964,7 @@ def _unique_name(name: str, exclude: int | None = None) -> str:
         raise ApiError("validation_error", fields={"name": [t("必填。", "Required.")]})
     taken = ExchangeGroup.objects.filter(name=name).exclude(pk=exclude or 0).exists()
     if taken:
-        raise ApiError("group_name_taken", status_code=409, fields={"name": [name]})
+        raise ApiError("group_name_taken", status_code=409, fields={"name": [_name_taken(name)]})
     return name
 
 
@@ -970,7 +973,7 @@ def _name_race(name: str | None) -> ApiError | None:
     that name committed between the check and the write (two admins at once)."""
     name = (name or "").strip()
     if name and ExchangeGroup.objects.filter(name=name).exists():
-        return ApiError("group_name_taken", status_code=409, fields={"name": [name]})
+        return ApiError("group_name_taken", status_code=409, fields={"name": [_name_taken(name)]})
     return None
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from rest_framework import serializers
 
+from api.common.datetimes import client_datetime
+from api.common.people import PersonRefSerializer, person_ref
 from api.common.serializers import StrictSerializer
 from api.exchange.models import Dispatch, ExchangeGroup, Receipt, ReceiptState
 from api.workflow.task_results import TaskResultSerializer
@@ -20,19 +21,11 @@ from api.workflow.task_results import TaskResultSerializer
 MAX_IDS = 5000
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
-
-
 def unit_ref(unit: Any) -> dict[str, Any]:
     return {"id": unit.pk, "name": unit.name, "short_name": unit.short_name}
 
 
 _unit = unit_ref
-
-
-def _person(user: Any) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "display_name": user.display_name}
 
 
 def receipt_item(receipt: Receipt) -> dict[str, Any]:
@@ -52,16 +45,16 @@ def receipt_item(receipt: Receipt) -> dict[str, Any]:
             "doc_type": document.doc_type,
             "urgency": document.urgency,
         },
-        "sent_at": _iso(receipt.sent_at),
-        "notified_at": _iso(receipt.notified_at),
-        "read_at": _iso(receipt.read_at),
-        "signed_for_at": _iso(receipt.signed_for_at),
-        "signed_for_by": _person(receipt.signed_for_by),
-        "returned_at": _iso(receipt.returned_at),
-        "returned_by": _person(receipt.returned_by),
+        "sent_at": client_datetime(receipt.sent_at),
+        "notified_at": client_datetime(receipt.notified_at),
+        "read_at": client_datetime(receipt.read_at),
+        "signed_for_at": client_datetime(receipt.signed_for_at),
+        "signed_for_by": person_ref(receipt.signed_for_by),
+        "returned_at": client_datetime(receipt.returned_at),
+        "returned_by": person_ref(receipt.returned_by),
         "return_reason": receipt.return_reason,
-        "recalled_at": _iso(receipt.recalled_at),
-        "recalled_by": _person(receipt.recalled_by),
+        "recalled_at": client_datetime(receipt.recalled_at),
+        "recalled_by": person_ref(receipt.recalled_by),
         "incoming_document_id": receipt.incoming_document_id,
         "returned_at_step": receipt.returned_at_step,
         "reply": _reply(receipt),
@@ -78,7 +71,7 @@ def _reply(receipt: Receipt) -> dict[str, Any] | None:
         "receipt_id": reply.pk,
         "document_id": reply.dispatch.document_id,
         "text": receipt.reply_text,
-        "replied_at": _iso(receipt.replied_at),
+        "replied_at": client_datetime(receipt.replied_at),
     }
 
 
@@ -92,7 +85,7 @@ def _in_reply_to(receipt: Receipt) -> dict[str, Any] | None:
         "receipt_id": original.pk,
         "document_id": original.dispatch.document_id,
         "text": original.reply_text,
-        "replied_at": _iso(original.replied_at),
+        "replied_at": client_datetime(original.replied_at),
     }
 
 
@@ -107,10 +100,10 @@ def dispatch_summary(dispatch: Dispatch) -> dict[str, Any]:
         "id": dispatch.pk,
         "document_id": dispatch.document_id,
         "sender_unit": _unit(dispatch.sender_unit),
-        "by": _person(dispatch.by),
-        "created_at": _iso(dispatch.created_at),
+        "by": person_ref(dispatch.by),
+        "created_at": client_datetime(dispatch.created_at),
         "state": dispatch.state,
-        "fanned_out_at": _iso(dispatch.fanned_out_at),
+        "fanned_out_at": client_datetime(dispatch.fanned_out_at),
         "group_ids": dispatch.group_ids,
         "rendering_sha256": dispatch.rendering.sha256 if dispatch.rendering else None,
         "counts": counts,
@@ -129,11 +122,6 @@ class ExchangeUnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     short_name = serializers.CharField()
-
-
-class ExchangePersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
 
 
 class ReceiptDocumentSerializer(serializers.Serializer):
@@ -163,12 +151,12 @@ class ReceiptSerializer(serializers.Serializer):
     notified_at = serializers.DateTimeField(allow_null=True)
     read_at = serializers.DateTimeField(allow_null=True)
     signed_for_at = serializers.DateTimeField(allow_null=True)
-    signed_for_by = ExchangePersonRefSerializer(allow_null=True)
+    signed_for_by = PersonRefSerializer(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
-    returned_by = ExchangePersonRefSerializer(allow_null=True)
+    returned_by = PersonRefSerializer(allow_null=True)
     return_reason = serializers.CharField()
     recalled_at = serializers.DateTimeField(allow_null=True)
-    recalled_by = ExchangePersonRefSerializer(allow_null=True)
+    recalled_by = PersonRefSerializer(allow_null=True)
     incoming_document_id = serializers.IntegerField(
         allow_null=True, help_text="the 收文 created in the receiving unit on sign-for"
     )
@@ -205,7 +193,7 @@ class DispatchSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     document_id = serializers.IntegerField()
     sender_unit = ExchangeUnitRefSerializer()
-    by = ExchangePersonRefSerializer()
+    by = PersonRefSerializer()
     created_at = serializers.DateTimeField()
     state = serializers.CharField(help_text="sending | sent (once every recipient was notified)")
     fanned_out_at = serializers.DateTimeField(allow_null=True)

@@ -30,7 +30,7 @@ from api.accounts.models import User
 from api.audit.recorder import record, record_denied
 from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, NotFound
-from api.common.i18n import t
+from api.common.i18n import not_found_ids, t
 from api.common.search import search_document
 from api.documents import attachments as files
 from api.mail import addresses as addressing
@@ -123,7 +123,7 @@ def _clean(user: User, compose: Compose) -> tuple[list[dict], list[MailFile], En
     usable = {f.pk: f for f in files_usable_by(user).filter(pk__in=wanted)}
     missing = [i for i in wanted if i not in usable]
     if missing:
-        raise ApiError("validation_error", fields={"files": [f"{i}" for i in missing]})
+        raise ApiError("validation_error", fields={"files": [not_found_ids(missing)]})
     parent = None
     if compose.in_reply_to is not None:
         parent = (

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
-from api.common.i18n import t
+from api.common.i18n import between, t
 from api.common.idempotency import HEADER as IDEMPOTENCY_META
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
@@ -123,7 +123,7 @@ def _search_page(request: Request, queryset: Any) -> Response:
     ranking): ``page`` 1–25, same shape as the other lists."""
     page = int_param(request, "page") or 1
     if not 1 <= page <= SEARCH_MAX_PAGES:
-        raise ApiError("validation_error", fields={"page": [f"1–{SEARCH_MAX_PAGES}"]})
+        raise ApiError("validation_error", fields={"page": [between(1, SEARCH_MAX_PAGES)]})
     start = (page - 1) * SEARCH_PAGE_SIZE
     rows = list(queryset[start : start + SEARCH_PAGE_SIZE + 1])
     more = len(rows) > SEARCH_PAGE_SIZE and page < SEARCH_MAX_PAGES

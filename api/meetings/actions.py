@@ -26,6 +26,7 @@ from django.utils import timezone
 from api.accounts.models import Unit, User
 from api.accounts.roles import can_manage_unit, is_member_of
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.enqueue import enqueue_after_commit
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 from api.common.i18n import t
@@ -245,8 +246,8 @@ def schedule_meeting(
             obj=meeting,
             detail={
                 "title": title,
-                "starts_at": starts_at.isoformat(),
-                "ends_at": ends_at.isoformat(),
+                "starts_at": client_datetime(starts_at),
+                "ends_at": client_datetime(ends_at),
                 "host_id": host.pk,
                 "user_ids": [u.pk for u in people],
                 "unit_ids": [u.pk for u in units],
@@ -526,7 +527,7 @@ def join(meeting_id: int, actor: User) -> JoinTicket:
             obj=meeting,
             detail={
                 "participant_id": participant.pk,
-                "expires_at": participant.token_expires_at.isoformat(),
+                "expires_at": client_datetime(participant.token_expires_at),
             },
         )
     assert participant.janus_token is not None

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.common.people import PersonRefSerializer
 from api.common.serializers import QuerySerializer, StrictSerializer
 from api.meetings.models import Material, Meeting, MeetingState, Participant
 
@@ -80,13 +81,8 @@ class MeetingFilterSerializer(QuerySerializer):
     state = serializers.ChoiceField(choices=MeetingState.choices, required=False)
 
 
-class MeetingPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-
-
 class ParticipantSerializer(serializers.ModelSerializer):
-    user = MeetingPersonSerializer()
+    user = PersonRefSerializer()
     unit_name = serializers.CharField(source="user.unit.name")
 
     class Meta:
@@ -104,7 +100,7 @@ class MaterialSerializer(serializers.ModelSerializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
-    host = MeetingPersonSerializer()
+    host = PersonRefSerializer()
     unit_name = serializers.CharField(source="unit.name")
     minutes_document_id = serializers.IntegerField(allow_null=True)
     can_manage = serializers.SerializerMethodField()

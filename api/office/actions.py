@@ -21,7 +21,7 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.audit.recorder import record
 from api.common.errors import ApiError, Conflict, NotFound
-from api.common.i18n import t
+from api.common.i18n import at_most, between, one_of, t
 from api.notify.actions import Pending, notify_many
 from api.notify.models import Kind
 from api.office import recurrence
@@ -67,12 +67,12 @@ def _check(data: EventData) -> list[User]:
             },
         )
     if data.remind_minutes is not None and not 0 <= data.remind_minutes <= MAX_REMIND_MINUTES:
-        raise ApiError("validation_error", fields={"remind_minutes": ["0–10080"]})
+        raise ApiError("validation_error", fields={"remind_minutes": [between(0, 10080)]})
     if data.rrule:
         recurrence.parse(data.rrule, data.start)
     wanted = list(dict.fromkeys(data.attendees))
     if len(wanted) > MAX_ATTENDEES:
-        raise ApiError("validation_error", fields={"attendees": [f"≤ {MAX_ATTENDEES}"]})
+        raise ApiError("validation_error", fields={"attendees": [at_most(MAX_ATTENDEES)]})
     people = list(User.objects.filter(pk__in=wanted, is_active=True))
     missing = sorted(set(wanted) - {p.pk for p in people})
     if missing:
@@ -186,7 +186,7 @@ def cancel_event(actor: User, event_id: int) -> None:
 
 def grant_access(owner: User, grantee_id: int, level: str) -> ScheduleAccess:
     if level not in AccessLevel.values:
-        raise ApiError("validation_error", fields={"level": [", ".join(AccessLevel.values)]})
+        raise ApiError("validation_error", fields={"level": [one_of(AccessLevel.values)]})
     grantee = User.objects.filter(pk=grantee_id, is_active=True).first()
     if grantee is None or grantee.pk == owner.pk:
         raise ApiError(

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from api.accounts.models import User
+from api.common.datetimes import client_datetime
 from api.portal.models import PortalPreference
 from api.publishing import selectors as publishing
 from api.publishing.audience import reader_keys
@@ -40,10 +41,6 @@ MAX_PINNED = 10
 URGENT_TASKS = 3
 MUST_READ_ITEMS = 5
 DASHBOARD_UNITS = 5
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
 
 
 def preference_of(user: User) -> PortalPreference:
@@ -73,7 +70,7 @@ def todo_block(user: User, now: datetime) -> dict[str, Any]:
             "title": row["document__title"],
             "step": row["step_name"],
             "urgency": row["document__urgency"],
-            "due_at": _iso(row["due_at"]),
+            "due_at": client_datetime(row["due_at"]),
             "overdue": bool(row["due_at"] and row["due_at"] < now),
         }
         for row in rows
@@ -95,8 +92,8 @@ def must_read_block(user: User) -> dict[str, Any]:
                 "id": p["id"],
                 "title": p["title"],
                 "unit": p["author_unit__name"],
-                "published_at": _iso(p["published_at"]),
-                "read_deadline": _iso(p["read_deadline"]),
+                "published_at": client_datetime(p["published_at"]),
+                "read_deadline": client_datetime(p["read_deadline"]),
             }
             for p in items[:MUST_READ_ITEMS]
         ],
@@ -143,7 +140,7 @@ def _news_posts(user: User, channel_ids: list[int]) -> list[dict[str, Any]]:
             {
                 "id": post.pk,
                 "title": post.title,
-                "published_at": _iso(post.published_at),
+                "published_at": client_datetime(post.published_at),
                 "pinned": post.pinned,
                 "must_read": post.must_read,
             }

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
+from api.common.datetimes import client_datetime
 from api.common.serializers import StrictSerializer
 from api.publishing.models import Channel, Post, PostAttachment
-
-
-def iso(value: Any) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
 
 
 def unit_ref(unit: Any) -> dict[str, Any] | None:
@@ -47,7 +43,7 @@ def post_item(post: Post, read_ids: set[int] | None = None) -> dict[str, Any]:
         "state": post.state,
         "must_read": post.must_read,
         "pinned": post.pinned,
-        "published_at": iso(post.published_at),
+        "published_at": client_datetime(post.published_at),
         "has_cover": bool(post.cover_thumb_key),
     }
     if read_ids is not None:
@@ -75,9 +71,9 @@ def post_detail(
         if post.author is None
         else {"id": post.author.pk, "display_name": post.author.display_name},
         "audience": post.audience,
-        "read_deadline": iso(post.read_deadline),
-        "ends_at": iso(post.ends_at),
-        "read_at": iso(read_at),
+        "read_deadline": client_datetime(post.read_deadline),
+        "ends_at": client_datetime(post.ends_at),
+        "read_at": client_datetime(read_at),
         "version": post.version,
         "source_url": post.source_url,
         "cover": f"/api/v1/posts/{post.pk}/cover/" if post.cover_key else None,
@@ -90,7 +86,7 @@ def post_detail(
                 "published_by": None
                 if post.published_by is None
                 else {"id": post.published_by.pk, "display_name": post.published_by.display_name},
-                "withdrawn_at": iso(post.withdrawn_at),
+                "withdrawn_at": client_datetime(post.withdrawn_at),
                 "withdraw_reason": post.withdraw_reason,
             }
         )

@@ -30,7 +30,9 @@ from django.utils import timezone
 
 from api.accounts.models import Unit
 from api.audit.recorder import record
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict
+from api.common.i18n import one_of
 from api.seals.models import RevocationReason, SealCertificate
 
 ORGANISATION = "GovDesk deployment"
@@ -166,7 +168,7 @@ def init_ca(*, common_name: str = CA_COMMON_NAME, days: int = CA_DAYS) -> x509.C
             actor_username=COMMAND_ACTOR,
             object_type="seal_ca",
             object_id=format(cert.serial_number, "x"),
-            detail={"subject": common_name, "not_after": cert.not_valid_after_utc.isoformat()},
+            detail={"subject": common_name, "not_after": client_datetime(cert.not_valid_after_utc)},
         )
     return cert
 
@@ -250,7 +252,7 @@ def revoke_unit_certificate(
     (sealing is refused with ``seal_certificate_revoked``) until ``issue_seal`` binds
     a new one."""
     if reason not in _REASON_FLAGS:
-        raise ApiError("validation_error", fields={"reason": [f"one of {sorted(_REASON_FLAGS)}"]})
+        raise ApiError("validation_error", fields={"reason": [one_of(sorted(_REASON_FLAGS))]})
     with transaction.atomic():
         row = (
             SealCertificate.objects.select_for_update()

@@ -24,6 +24,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError
 from api.seals import ca
 from api.seals.models import SealCertificate
@@ -93,7 +94,7 @@ def _report(
         "ENTIRE_FILE"
     )
     signed_at = status.signer_reported_dt
-    report["signed_at"] = signed_at.isoformat() if signed_at else None
+    report["signed_at"] = client_datetime(signed_at)
     row = None
     if status.trusted:
         row = (
@@ -111,7 +112,7 @@ def _report(
             }
     revoked = _revocation_time(serial, row, crl) if status.trusted else None
     if revoked is not None:
-        report["revoked_at"] = revoked.isoformat()
+        report["revoked_at"] = client_datetime(revoked)
         # No signing time is treated as "signed now": a revoked certificate fails.
         report["revoked_at_signing_time"] = signed_at is None or revoked <= signed_at
     return report

@@ -12,8 +12,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
+
+from api.common.datetimes import ClientJSONRenderer
 
 
 def _table(data: Any) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
@@ -98,8 +100,8 @@ class JsonErrorsMixin:
         if isinstance(response, Response) and (
             renderer is None or (handles is not None and not handles(response.data))
         ):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
+            request.accepted_renderer = ClientJSONRenderer()
+            request.accepted_media_type = ClientJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
 
 

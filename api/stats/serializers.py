@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.common.people import PersonRefSerializer
 from api.common.serializers import QuerySerializer
 from api.stats import contributions
 from api.stats.compute import COMPONENTS, LIST_COMPONENTS
@@ -90,14 +91,8 @@ class UnitStatsSerializer(FiguresSerializer):
         return fields
 
 
-class StatsPersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-    username = serializers.CharField()
-
-
 class PersonStatsSerializer(FiguresSerializer):
-    person = StatsPersonRefSerializer()
+    person = PersonRefSerializer()
 
 
 class StepStatsSerializer(FiguresSerializer):
@@ -122,8 +117,8 @@ class StatTaskSerializer(serializers.Serializer):
     document_title = serializers.CharField()
     step_kind = serializers.CharField()
     step_name = serializers.CharField()
-    person = StatsPersonRefSerializer()
-    acted_by = StatsPersonRefSerializer(allow_null=True, help_text="the backup who acted for A")
+    person = PersonRefSerializer()
+    acted_by = PersonRefSerializer(allow_null=True, help_text="the backup who acted for A")
     state = serializers.CharField()
     action = serializers.CharField()
     received_at = serializers.DateTimeField(allow_null=True)

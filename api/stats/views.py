@@ -17,16 +17,17 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.accounts.models import Unit, User
 from api.audit.recorder import record
 from api.common.auth import current_user
+from api.common.datetimes import ClientJSONRenderer
 from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.pagination import CursorPagination
+from api.common.people import person_ref
 from api.common.schema import ERR_400, ERR_403, ERR_404, errors
 from api.stats import access, compute, contributions
 from api.stats.renderers import (
@@ -193,7 +194,7 @@ UNIT_COLUMNS = [
 
 
 class StatsView(JsonErrorsMixin, generics.GenericAPIView):
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = [ClientJSONRenderer, CSVRenderer, XLSXRenderer]
     pagination_class = CursorPagination
 
 
@@ -232,7 +233,7 @@ class UnitStatsListView(StatsView):
 
 class UnitStatsDetailView(StatsView):
     serializer_class = UnitStatsSerializer
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [ClientJSONRenderer]
 
     @extend_schema(
         tags=TAGS,
@@ -251,12 +252,6 @@ class UnitStatsDetailView(StatsView):
         return Response(rows[0])
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "display_name": user.display_name, "username": user.username}
-
-
 def _task_item(task: Task) -> dict[str, Any]:
     principal = task.on_behalf_of or task.assignee
     seconds = task.working_seconds
@@ -266,8 +261,8 @@ def _task_item(task: Task) -> dict[str, Any]:
         "document_title": task.document.title,
         "step_kind": task.step_kind,
         "step_name": task.step_name,
-        "person": _person(principal),
-        "acted_by": _person(task.assignee) if task.on_behalf_of_id else None,
+        "person": person_ref(principal),
+        "acted_by": person_ref(task.assignee) if task.on_behalf_of_id else None,
         "state": task.state,
         "action": task.action,
         "received_at": task.received_at,
@@ -325,10 +320,8 @@ class UnitTasksView(JsonErrorsMixin, generics.GenericAPIView):
                 "working_seconds",
                 "on_behalf_of_id",
                 "assignee__id",
-                "assignee__username",
                 "assignee__display_name",
                 "on_behalf_of__id",
-                "on_behalf_of__username",
                 "on_behalf_of__display_name",
             )
         )
@@ -371,8 +364,13 @@ class PeopleStatsView(StatsView):
         _audit(user, "people", period, unit_id=unit.pk, format=fmt or "json")
         people = User.objects.filter(unit=unit).order_by("id")
         if fmt:
-            rows = self.rows(list(people), unit, period)
-            flat = [{**r, **r["person"], "person_id": r["person"]["id"]} for r in rows]
+            everyone = list(people)
+            rows = self.rows(everyone, unit, period)
+            # The export is a table for people, so it names each person by login too.
+            flat = [
+                {**r, **r["person"], "person_id": p.pk, "username": p.username}
+                for p, r in zip(everyone, rows, strict=True)
+            ]
             return _export(fmt, "people", PEOPLE_COLUMNS, flat)
         page = self.paginate_queryset(people) or []
         return self.get_paginated_response(self.rows(page, unit, period))
@@ -386,7 +384,7 @@ class PeopleStatsView(StatsView):
             restrict=Q(on_behalf_of_id__in=ids) | Q(on_behalf_of__isnull=True, assignee_id__in=ids),
         )
         return [
-            {"person": _person(p), **compute.figures_json(figures.get(p.pk, compute.Figures()))}
+            {"person": person_ref(p), **compute.figures_json(figures.get(p.pk, compute.Figures()))}
             for p in people
         ]
 
@@ -397,7 +395,7 @@ STEP_COLUMNS = [("step_kind", "步骤"), ("step_label", "步骤名称"), *FIGURE
 class StepStatsView(JsonErrorsMixin, generics.GenericAPIView):
     """Not paginated: at most one row per step kind."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    renderer_classes = [ClientJSONRenderer, CSVRenderer, XLSXRenderer]
     serializer_class = StepStatsListSerializer
 
     @extend_schema(

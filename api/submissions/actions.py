@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
-from api.common.i18n import t
+from api.common.i18n import between, not_found_ids, t
 from api.common.search import search_document
 from api.submissions import selectors
 from api.submissions.models import (
@@ -237,14 +238,14 @@ def submit_submission(submission_id: int, actor: User, office_ids: list[int]) ->
         raise _deny("submissions.submit", actor, status=403, obj=submission, reason="not_clerk")
     wanted = list(dict.fromkeys(office_ids))
     if not wanted or len(wanted) > MAX_OFFICES:
-        raise ApiError("validation_error", fields={"offices": [f"1–{MAX_OFFICES}"]})
+        raise ApiError("validation_error", fields={"offices": [between(1, MAX_OFFICES)]})
     found = set(EditorialOffice.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     missing = [o for o in wanted if o not in found]
     if missing:
         raise ApiError(
             "office_not_found",
             t("编辑部门不存在。", "No such editorial office."),
-            fields={"offices": [str(o) for o in missing]},
+            fields={"offices": [not_found_ids(missing)]},
         )
     now = timezone.now()
     try:
@@ -715,11 +716,11 @@ def create_call(
     _require_editor(actor, office_id, "submissions.call_create")
     wanted = list(dict.fromkeys(unit_ids))
     if not wanted or len(wanted) > MAX_UNITS:
-        raise ApiError("validation_error", fields={"units": [f"1–{MAX_UNITS}"]})
+        raise ApiError("validation_error", fields={"units": [between(1, MAX_UNITS)]})
     found = set(Unit.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
     missing = [u for u in wanted if u not in found]
     if missing:
-        raise ApiError("unit_not_found", fields={"units": [str(u) for u in missing]})
+        raise ApiError("unit_not_found", fields={"units": [not_found_ids(missing)]})
     with transaction.atomic():
         call = Call.objects.create(
             office_id=office_id,
@@ -733,7 +734,7 @@ def create_call(
             "submissions.call_created",
             actor=actor,
             obj=call,
-            detail={"units": wanted[:500], "deadline": deadline.isoformat()},
+            detail={"units": wanted[:500], "deadline": client_datetime(deadline)},
         )
         for _unit_id, clerks in _clerks(wanted).items() if notify else ():
             for clerk in clerks:

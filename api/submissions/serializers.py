@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.common.datetimes import client_datetime
+from api.common.people import person_ref
 from api.common.serializers import StrictSerializer
 from api.submissions.models import (
     Call,
@@ -102,7 +104,7 @@ def delivery_item(d: Delivery) -> dict[str, Any]:
         "issue_id": d.issue_id,
         "merged_into_submission_id": d.merged_into.submission_id if d.merged_into else None,
         "reason": d.reason,
-        "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+        "decided_at": client_datetime(d.decided_at),
     }
 
 
@@ -113,10 +115,10 @@ def submission_item(s: Submission) -> dict[str, Any]:
         "category": s.category,
         "state": s.state,
         "unit": {"id": s.unit_id, "name": s.unit.name},
-        "author": {"id": s.author_id, "name": s.author.display_name},
+        "author": person_ref(s.author),
         "call_id": s.call_id,
-        "created_at": s.created_at.isoformat(),
-        "submitted_at": s.submitted_at.isoformat() if s.submitted_at else None,
+        "created_at": client_datetime(s.created_at),
+        "submitted_at": client_datetime(s.submitted_at),
         "deliveries": [
             {
                 "office_id": d.office_id,
@@ -139,7 +141,7 @@ def submission_detail(s: Submission, instructions: list[Instruction]) -> dict[st
             "contact": s.contact,
             "attachments": s.attachment_ids,
             "approved_by": s.approved_by_id,
-            "approved_at": s.approved_at.isoformat() if s.approved_at else None,
+            "approved_at": client_datetime(s.approved_at),
             "instructions": [instruction_item(i) for i in instructions],
         }
     )
@@ -149,11 +151,11 @@ def submission_detail(s: Submission, instructions: list[Instruction]) -> dict[st
 def instruction_item(i: Instruction) -> dict[str, Any]:
     return {
         "id": i.pk,
-        "leader": {"id": i.leader_id, "name": i.leader.display_name},
+        "leader": person_ref(i.leader),
         "office_id": i.delivery.office_id,
         "submission_id": i.delivery.submission_id,
         "text": i.text,
-        "created_at": i.created_at.isoformat(),
+        "created_at": client_datetime(i.created_at),
     }
 
 
@@ -167,7 +169,7 @@ def issue_item(i: JournalIssue) -> dict[str, Any]:
         "title": f"{i.journal.name} {i.year}年第{i.number}期"
         if i.number
         else f"{i.journal.name}（编辑中）",
-        "published_at": i.published_at.isoformat() if i.published_at else None,
+        "published_at": client_datetime(i.published_at),
         "pages": i.pages,
         "pdf_sha256": i.pdf_sha256 or None,
     }
@@ -179,8 +181,8 @@ def call_item(c: Call) -> dict[str, Any]:
         "office_id": c.office_id,
         "topic": c.topic,
         "description": c.description,
-        "deadline": c.deadline.isoformat(),
-        "created_at": c.created_at.isoformat(),
+        "deadline": client_datetime(c.deadline),
+        "created_at": client_datetime(c.created_at),
     }
 
 
@@ -202,5 +204,5 @@ def score_entry_item(e: ScoreEntry) -> dict[str, Any]:
         "submission_id": e.delivery.submission_id,
         "office_id": e.delivery.office_id,
         "instruction_id": e.instruction_id,
-        "created_at": e.created_at.isoformat(),
+        "created_at": client_datetime(e.created_at),
     }

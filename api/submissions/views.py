@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from api.accounts.models import User
 from api.audit.recorder import record_denied
 from api.common.errors import ApiError, NotFound
+from api.common.i18n import between
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.params import choice_param
@@ -93,9 +94,9 @@ def _int_param(request: Request, name: str, low: int, high: int) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError("validation_error", fields={name: [f"{low}–{high}"]}) from None
+        raise ApiError("validation_error", fields={name: [between(low, high)]}) from None
     if not low <= value <= high:
-        raise ApiError("validation_error", fields={name: [f"{low}–{high}"]})
+        raise ApiError("validation_error", fields={name: [between(low, high)]})
     return value
 
 

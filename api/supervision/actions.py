@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from api.accounts.models import Role, Unit, User
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 from api.common.i18n import t
 from api.supervision import selectors
@@ -233,7 +234,7 @@ def create_item(
                 "title": title[:200],
                 "source": source,
                 "document_id": document_id,
-                "deadline": deadline.isoformat(),
+                "deadline": client_datetime(deadline),
                 "milestones": len(cleaned),
                 "light": item.light,
             },
@@ -259,7 +260,11 @@ def add_milestone(item_id: int, actor: User, *, title: str, due: datetime) -> Mi
             "supervision.milestone_added",
             actor=actor,
             obj=item,
-            detail={"milestone_id": milestone.pk, "title": title[:200], "due": due.isoformat()},
+            detail={
+                "milestone_id": milestone.pk,
+                "title": title[:200],
+                "due": client_datetime(due),
+            },
         )
     return milestone
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.common.people import PersonRefSerializer
 from api.common.serializers import QuerySerializer, StrictSerializer
 from api.supervision.models import (
     ItemState,
@@ -64,11 +65,6 @@ class SupervisionUnitRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class SupervisionPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-
-
 class SupervisionMilestoneSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField()
 
@@ -83,8 +79,8 @@ class SupervisionMilestoneSerializer(serializers.ModelSerializer):
 
 class SupervisedItemSerializer(serializers.ModelSerializer):
     owner_unit = SupervisionUnitRefSerializer()
-    created_by = SupervisionPersonSerializer()
-    closed_by = SupervisionPersonSerializer(allow_null=True)
+    created_by = PersonRefSerializer()
+    closed_by = PersonRefSerializer(allow_null=True)
     light = serializers.SerializerMethodField()
     milestones = SupervisionMilestoneSerializer(many=True)
 
@@ -117,7 +113,7 @@ class SupervisedItemSerializer(serializers.ModelSerializer):
 
 
 class SupervisionProgressSerializer(serializers.ModelSerializer):
-    by = SupervisionPersonSerializer()
+    by = PersonRefSerializer()
 
     class Meta:
         model = ProgressReport
@@ -125,7 +121,7 @@ class SupervisionProgressSerializer(serializers.ModelSerializer):
 
 
 class SupervisionUrgeSerializer(serializers.ModelSerializer):
-    by = SupervisionPersonSerializer()
+    by = PersonRefSerializer()
     recipients = serializers.ListField(child=serializers.IntegerField())
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.common.people import PersonRefSerializer
 from api.common.serializers import StrictSerializer
 from api.urging.models import UrgeKind
 
@@ -16,11 +17,6 @@ class UrgeCreateSerializer(StrictSerializer):
         max_length=MESSAGE_MAX,
         help_text="1–200 characters, e.g. 请于今天下班前办理。",
     )
-
-
-class UrgePersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
 
 
 class UrgeUnitSerializer(serializers.Serializer):
@@ -45,8 +41,8 @@ class UrgeSerializer(serializers.Serializer):
     )
     document = UrgeDocumentSerializer()
     unit = UrgeUnitSerializer(help_text="the urged person's unit when urged")
-    urged = UrgePersonSerializer(help_text="the task's assignee")
-    by = UrgePersonSerializer(allow_null=True, help_text="null for automatic urges")
+    urged = PersonRefSerializer(help_text="the task's assignee")
+    by = PersonRefSerializer(allow_null=True, help_text="null for automatic urges")
     message = serializers.CharField(allow_blank=True)
     task_round = serializers.IntegerField()
     elapsed_fraction = serializers.FloatField(

@@ -22,7 +22,9 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.accounts.roles import is_city_it_admin
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, NotFound
+from api.common.i18n import t
 from api.vpn import peers as peer_cache
 from api.vpn import selectors
 from api.vpn.models import DeviceStatus, GatewayAgent, KeyOrigin, PeerListState, VpnDevice
@@ -88,8 +90,10 @@ def _check_expiry(expires_on: date | None, field: str = "expires_on") -> date:
             "validation_error",
             fields={
                 field: [
-                    f"须晚于今天且不晚于 {latest.isoformat()}。 / "
-                    f"Must be after today and no later than {latest.isoformat()}."
+                    t(
+                        f"须晚于今天且不晚于 {latest.isoformat()}。",
+                        f"Must be after today and no later than {latest.isoformat()}.",
+                    )
                 ]
             },
         )
@@ -107,7 +111,7 @@ def request_access(
     if public_key is not None and not is_valid_key(public_key):
         raise ApiError(
             "validation_error",
-            fields={"public_key": ["不是 WireGuard 公钥。 / Not a WireGuard public key."]},
+            fields={"public_key": [t("不是 WireGuard 公钥。", "Not a WireGuard public key.")]},
         )
     expires = _check_expiry(expires_on)
     try:
@@ -346,7 +350,7 @@ def peer_list_for(agent: GatewayAgent) -> dict[str, Any]:
     payload = {
         "format": peerlist.FORMAT,
         "version": state.version,
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": client_datetime(timezone.now()),
         "pool": str(pool.network),
         "gateway": str(pool.gateway),
         "peers": [
@@ -402,11 +406,7 @@ def apply_status_report(agent: GatewayAgent, reports: list[PeerReport]) -> dict[
                     (
                         "vpn.peer_disconnected",
                         device,
-                        {
-                            "since": device.connected_since.isoformat()
-                            if device.connected_since
-                            else None
-                        },
+                        {"since": client_datetime(device.connected_since)},
                     )
                 )
                 device.connected_since = None

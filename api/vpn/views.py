@@ -21,6 +21,7 @@ from api.accounts.roles import is_city_it_admin
 from api.audit.recorder import record_denied
 from api.common.auth import current_user
 from api.common.errors import ApiError, Forbidden
+from api.common.i18n import one_of
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.params import bool_param
@@ -65,7 +66,7 @@ class DeviceListView(APIView):
         status = request.query_params.get("status")
         if status is not None:
             if status not in DeviceStatus.values:
-                raise ApiError("validation_error", fields={"status": ["unknown status"]})
+                raise ApiError("validation_error", fields={"status": [one_of(DeviceStatus.values)]})
             rows = rows.filter(status=status)
         if bool_param(request, "mine"):
             rows = rows.filter(user=user)

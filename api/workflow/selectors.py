@@ -15,6 +15,7 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.audit.recorder import record_denied
 from api.common.errors import NotFound
+from api.common.people import person_ref
 from api.workflow.models import Task, TaskState, WorkflowInstance
 from api.workflow.rules import allowed_actions as _allowed_actions
 
@@ -70,12 +71,6 @@ def allowed_actions(task: Task, user: User) -> dict[str, dict]:
     return _allowed_actions(task, user)
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.username, "name": user.display_name}
-
-
 def actor_label(task: Task) -> str:
     """ "deputy1 代 leader1" with display names (吴强 代 张伟); "系统" for automatic steps."""
     if task.assignee is None:
@@ -104,10 +99,10 @@ def trail(document: Any) -> list[dict[str, Any]]:
             "state": task.state,
             "action": task.action,
             "opinion": task.opinion,
-            "actor": _person(task.assignee),
-            "on_behalf_of": _person(task.on_behalf_of),
+            "actor": person_ref(task.assignee),
+            "on_behalf_of": person_ref(task.on_behalf_of),
             "actor_label": actor_label(task),
-            "from": _person(task.sender),
+            "from": person_ref(task.sender),
             "received_at": task.received_at,
             "due_at": task.due_at,
             "acted_at": task.acted_at,

@@ -9,26 +9,16 @@ docs/performance.md); the serializers here document it in the OpenAPI schema.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
 
 from api.accounts.models import User
+from api.common.datetimes import client_datetime
+from api.common.people import PersonRefSerializer, person_ref
 from api.workflow import selectors
 from api.workflow.lights import deadline_light
-
-
-class TaskPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-
-
-def person_ref(user: Any) -> dict | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "display_name": user.display_name}
 
 
 class TaskDocumentRefSerializer(serializers.Serializer):
@@ -69,8 +59,8 @@ class TaskItemFields(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # "from" is a Python keyword: declared here.
-        fields["from"] = TaskPersonSerializer(allow_null=True, help_text="who sent it")
-        fields["on_behalf_of"] = TaskPersonSerializer(
+        fields["from"] = PersonRefSerializer(allow_null=True, help_text="who sent it")
+        fields["on_behalf_of"] = PersonRefSerializer(
             allow_null=True, help_text="A, when you act as A's backup (代)"
         )
         return fields
@@ -106,11 +96,6 @@ def allowed_names(allowed: dict[str, dict]) -> list[str]:
     return [name for name, verdict in allowed.items() if verdict.get("allowed")]
 
 
-def iso(value: datetime | None) -> str | None:
-    """Full ISO 8601 in the server's zone, exactly as DRF's DateTimeField renders it."""
-    return None if value is None else timezone.localtime(value).isoformat()
-
-
 def task_item(task: Any, allowed: dict[str, dict] | None = None) -> dict[str, Any]:
     """The list-item dict of a task (documents, people select_related), already in its
     JSON form (TaskItemSerializer documents it; rendering 20 items through DRF fields
@@ -125,14 +110,14 @@ def task_item(task: Any, allowed: dict[str, dict] | None = None) -> dict[str, An
             "doc_number": document.doc_number,
             "urgency": document.urgency,
             "doc_type": document.doc_type,
-            "due_at": iso(document.due_at),
+            "due_at": client_datetime(document.due_at),
             "overdue": document.is_overdue,
         },
         "step": {"kind": task.step_kind, "name": task.step_name},
         "from": person_ref(task.sender),
         "on_behalf_of": person_ref(task.on_behalf_of),
-        "received_at": iso(task.received_at),
-        "due_at": iso(task.due_at),
+        "received_at": client_datetime(task.received_at),
+        "due_at": client_datetime(task.due_at),
         "overdue": task.is_overdue,
         "deadline_light": deadline_light(task, timezone.now()),
         "unread": task.read_at is None,

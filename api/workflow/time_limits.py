@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from api.common.datetimes import client_datetime
 from api.workflow.models import AssigneeKind, StepKind, Task, TaskState, UnitTimeLimit
 from api.workflow.signals import documents_overdue
 
@@ -217,7 +218,7 @@ def _mark(document_id: int, now: datetime) -> bool:
             actor=None,
             obj=document,
             detail={
-                "due_at": document.due_at.isoformat() if document.due_at else None,
+                "due_at": client_datetime(document.due_at),
                 "time_limit_days": float(document.time_limit_days or 0),
                 "late_task_ids": late_tasks,
             },

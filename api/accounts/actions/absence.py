@@ -21,6 +21,7 @@ from api.accounts.models import Absence, User
 from api.accounts.roles import can_manage_user, can_view_user
 from api.accounts.signals import send_after_commit
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 from api.common.i18n import t
 
@@ -30,8 +31,8 @@ SWEEP_BATCH = 500
 def _detail(absence: Absence, **extra: Any) -> dict[str, Any]:
     return {
         "user_id": absence.user_id,
-        "starts_at": absence.starts_at.isoformat(),
-        "ends_at": absence.ends_at.isoformat(),
+        "starts_at": client_datetime(absence.starts_at),
+        "ends_at": client_datetime(absence.ends_at),
         **extra,
     }
 

@@ -22,6 +22,7 @@ from api.accounts.models import (
     User,
 )
 from api.accounts.selectors import MAX_ID
+from api.common.people import PersonRefSerializer
 from api.common.serializers import StrictSerializer
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -80,11 +81,10 @@ class UnitUpdateSerializer(StrictSerializer):
 # --- people -----------------------------------------------------------------------------------
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "username", "display_name", "title"]
-        read_only_fields = fields
+class UserBriefSerializer(PersonRefSerializer):
+    """A person embedded in an organisation response: the shared shape plus the title."""
+
+    title = serializers.CharField(read_only=True)
 
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):

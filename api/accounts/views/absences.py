@@ -23,6 +23,7 @@ from api.accounts.views.org_common import NewestFirstPagination
 from api.common.auth import current_user
 from api.common.errors import NotFound
 from api.common.idempotency import idempotent
+from api.common.people import PersonRefSerializer
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
 from api.common.serializers import StrictSerializer
 
@@ -30,12 +31,6 @@ TAGS = ["delegation"]
 ERR_409 = {
     409: error_response("absence_overlaps / absence_not_in_effect / absence_already_started")
 }
-
-
-class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
 
 
 class AbsenceSerializer(serializers.ModelSerializer):

@@ -31,7 +31,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,6 +38,7 @@ from rest_framework.views import APIView
 from api.accounts.authentication import SessionJWTAuthentication
 from api.accounts.models import User
 from api.common.auth import current_user
+from api.common.datetimes import ClientJSONRenderer
 from api.common.errors import ApiError
 from api.common.schema import ERR_400, error_response, errors
 from api.notify import live
@@ -114,7 +114,7 @@ class NotificationStreamView(APIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # EventSource asks for text/event-stream; the stream itself is a streaming
         # response, and any error before it starts is the JSON envelope (never 406).
-        return (JSONRenderer(), JSONRenderer.media_type)
+        return (ClientJSONRenderer(), ClientJSONRenderer.media_type)
 
     @extend_schema(
         tags=TAGS,

@@ -27,6 +27,7 @@ from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.params import int_param, str_param
+from api.common.people import person_ref
 from api.common.schema import ERR_400, ERR_404, ERR_409, errors
 from api.common.serializers import StrictSerializer
 from api.office import actions, ical, selectors
@@ -153,16 +154,12 @@ class CalendarEmptySerializer(StrictSerializer):
     pass
 
 
-def _ref(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "display_name": user.display_name}
-
-
 def _event_item(event: Any) -> dict[str, Any]:
     return {
         "id": event.pk,
         "uid": event.uid,
-        "owner": _ref(event.owner),
-        "created_by": _ref(event.created_by),
+        "owner": person_ref(event.owner),
+        "created_by": person_ref(event.created_by),
         "title": event.title,
         "start": event.start,
         "end": event.end,
@@ -171,7 +168,7 @@ def _event_item(event: Any) -> dict[str, Any]:
         "all_day": event.all_day,
         "rrule": event.rrule,
         "remind_minutes": event.remind_minutes,
-        "attendees": [_ref(row.user) for row in event.attendee_rows.select_related("user")],
+        "attendees": [person_ref(row.user) for row in event.attendee_rows.select_related("user")],
     }
 
 
@@ -217,7 +214,7 @@ class EventListView(APIView):
         return Response(
             CalendarScheduleSerializer(
                 {
-                    "owner": _ref(owner),
+                    "owner": person_ref(owner),
                     "access": level,
                     "start": start,
                     "end": end,
@@ -338,7 +335,7 @@ class FreeBusyView(APIView):
             visible = selectors.access_level(viewer, person) is not None
             result.append(
                 {
-                    "user": _ref(person),
+                    "user": person_ref(person),
                     "visible": visible,
                     "busy": selectors.busy_blocks(person, start, end) if visible else [],
                 }
@@ -370,7 +367,8 @@ class AccessListView(APIView):
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "results": [
-                    {"id": a.pk, "grantee": _ref(a.grantee), "level": a.level} for a in page or []
+                    {"id": a.pk, "grantee": person_ref(a.grantee), "level": a.level}
+                    for a in page or []
                 ],
             }
         )
@@ -388,7 +386,7 @@ class AccessListView(APIView):
         data = validated(CalendarAccessWriteSerializer, request)
         access = actions.grant_access(user_of(request), data["grantee"], data["level"])
         return Response(
-            {"id": access.pk, "grantee": _ref(access.grantee), "level": access.level},
+            {"id": access.pk, "grantee": person_ref(access.grantee), "level": access.level},
             status=status.HTTP_201_CREATED,
         )
 

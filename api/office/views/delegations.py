@@ -4,8 +4,6 @@ they act for now. Read-only; absences are changed through /api/v1/absences/."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.accounts.delegation import absence_in_effect
-from api.accounts.models import Absence, Post, User
+from api.accounts.models import Absence, Post
+from api.common.people import person_ref
 from api.common.schema import errors
 from api.office.views.common import user_of
 
@@ -27,10 +26,6 @@ class DelegationsSerializer(serializers.Serializer):
     backing_up = serializers.ListField(
         child=serializers.DictField(), help_text="posts whose holder you back up"
     )
-
-
-def _ref(user: User | None) -> dict[str, Any] | None:
-    return {"id": user.pk, "display_name": user.display_name} if user else None
 
 
 class DelegationsView(APIView):
@@ -55,7 +50,12 @@ class DelegationsView(APIView):
                     for a in absences
                 ],
                 "posts": [
-                    {"id": p.pk, "name": p.name, "unit": p.unit.name, "backup": _ref(p.backup)}
+                    {
+                        "id": p.pk,
+                        "name": p.name,
+                        "unit": p.unit.name,
+                        "backup": person_ref(p.backup),
+                    }
                     for p in held
                 ],
                 "backing_up": [
@@ -63,7 +63,7 @@ class DelegationsView(APIView):
                         "id": p.pk,
                         "name": p.name,
                         "unit": p.unit.name,
-                        "holder": _ref(p.holder),
+                        "holder": person_ref(p.holder),
                         "holder_away_now": bool(p.holder and absence_in_effect(p.holder)),
                     }
                     for p in backing

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from api.accounts.models import User
 from api.audit.recorder import record, record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, Forbidden
 from api.common.i18n import t
 from api.common.search import search_document
@@ -90,9 +91,9 @@ def snapshot(post: Post) -> dict[str, Any]:
         "body": post.body,
         "audience": post.audience,
         "must_read": post.must_read,
-        "read_deadline": post.read_deadline.isoformat() if post.read_deadline else None,
+        "read_deadline": client_datetime(post.read_deadline),
         "pinned": post.pinned,
-        "ends_at": post.ends_at.isoformat() if post.ends_at else None,
+        "ends_at": client_datetime(post.ends_at),
         "state": post.state,
         "attachments": list(
             PostAttachment.objects.filter(post=post, deleted_at__isnull=True).values_list(

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from api.audit.recorder import record_denied
 from api.common import params
+from api.common.datetimes import client_datetime
 from api.common.errors import Forbidden
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
@@ -23,7 +24,6 @@ from api.publishing.serializers import (
     ReadersSerializer,
     ReadSerializer,
     ReasonSerializer,
-    iso,
     unit_ref,
 )
 from api.publishing.views.common import (
@@ -121,7 +121,7 @@ class ReadView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         validated(EmptySerializer, request)
         receipt = actions.mark_read(path_id(pk), actor(request))
-        return Response({"post_id": receipt.post_id, "read_at": iso(receipt.read_at)})
+        return Response({"post_id": receipt.post_id, "read_at": client_datetime(receipt.read_at)})
 
 
 class ReaderPagination(CursorPagination):
@@ -168,7 +168,7 @@ class ReadersView(APIView):
                         "id": r.user_id,
                         "display_name": r.user.display_name,
                         "unit": unit_ref(r.unit),
-                        "read_at": iso(r.read_at),
+                        "read_at": client_datetime(r.read_at),
                     }
                     for r in page
                 ],

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.common import params
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.idempotency import idempotent
@@ -21,7 +22,6 @@ from api.publishing.serializers import (
     PostPageSerializer,
     PostVersionSerializer,
     PostWriteSerializer,
-    iso,
     post_detail,
     post_item,
 )
@@ -187,7 +187,7 @@ class PostVersionsView(APIView):
             [
                 {
                     "version": v.version,
-                    "edited_at": iso(v.edited_at),
+                    "edited_at": client_datetime(v.edited_at),
                     "edited_by": v.edited_by_id,
                     "snapshot": v.snapshot,
                 }

@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.common import params
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError
-from api.common.i18n import t
+from api.common.i18n import between, t
 from api.common.schema import ERR_400, errors
 from api.common.search import MAX_QUERY_CHARS, matching, query_terms
 from api.publishing import selectors
-from api.publishing.serializers import SearchPageSerializer, iso, unit_ref
+from api.publishing.serializers import SearchPageSerializer, unit_ref
 from api.publishing.views.common import actor
 
 PAGE_SIZE = 20
@@ -44,7 +45,7 @@ class SearchView(APIView):
             raise ApiError("validation_error", fields={"q": [t("请输入关键词。", "Enter words.")]})
         page = params.int_param(request, "page") or 1
         if not 1 <= page <= MAX_PAGES:
-            raise ApiError("validation_error", fields={"page": [f"1–{MAX_PAGES}"]})
+            raise ApiError("validation_error", fields={"page": [between(1, MAX_PAGES)]})
         queryset = matching(
             selectors.published_for(user).select_related(*selectors.LIST_RELATED),
             q,
@@ -66,7 +67,7 @@ class SearchView(APIView):
                         "summary": post.summary,
                         "channel": {"id": post.channel_id, "name": post.channel.name},
                         "author_unit": unit_ref(post.author_unit),
-                        "published_at": iso(post.published_at),
+                        "published_at": client_datetime(post.published_at),
                         "url": f"/api/v1/posts/{post.pk}/",
                     }
                     for post in rows[:PAGE_SIZE]

@@ -11,6 +11,7 @@ from api.accounts.models import User
 from api.accounts.roles import can_manage_unit
 from api.audit.recorder import record_denied
 from api.common.errors import Conflict, Forbidden
+from api.common.i18n import REQUIRED
 from api.workflow import engine, rules
 from api.workflow.actions.locking import (
     _Denied,
@@ -122,7 +123,7 @@ def admin_move(document_id: int, actor: User, to_step_order: int, reason: str) -
         raise Forbidden("permission_denied")
     text = (reason or "").strip()
     if not text:
-        raise _refuse("reason_required", fields={"reason": ["required"]})
+        raise _refuse("reason_required", fields={"reason": [REQUIRED]})
 
     def work(instance: WorkflowInstance, ctx: Ctx) -> WorkflowInstance:
         step = instance.step(to_step_order) if isinstance(to_step_order, int) else None

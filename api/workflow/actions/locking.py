@@ -21,6 +21,7 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.audit.recorder import record_denied
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
+from api.common.i18n import length_between
 from api.workflow import engine, routing
 from api.workflow.engine import Ctx
 from api.workflow.models import (
@@ -54,7 +55,7 @@ def _refuse(code: str, status_code: int = 422, **kwargs: Any) -> ApiError:
 def _opinion(text: str | None) -> str:
     text = (text or "").strip()
     if len(text) > MAX_OPINION:
-        raise ApiError("validation_error", fields={"opinion": [f"≤ {MAX_OPINION}"]})
+        raise ApiError("validation_error", fields={"opinion": [length_between(0, MAX_OPINION)]})
     return text
 
 

@@ -13,7 +13,9 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.accounts.roles import has_role, is_member_of
 from api.audit.recorder import record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict, Forbidden
+from api.common.i18n import REQUIRED, Msg
 from api.workflow import engine, routing, time_limits
 from api.workflow.actions.locking import (
     _refuse,
@@ -96,7 +98,7 @@ def submit(
                         "template_version": template.version,
                         "participants": chosen,
                         "time_limit_days": float(document.time_limit_days or 0),
-                        "due_at": document.due_at.isoformat() if document.due_at else None,
+                        "due_at": client_datetime(document.due_at),
                     },
                 },
             ),
@@ -165,26 +167,31 @@ def _participants(steps: list[dict], given: dict[str, Any], document: Any) -> di
     made, one person for single-person steps, everyone active and within the
     document's routing scope (routing.scope_root)."""
     if not isinstance(given, dict):
-        raise ApiError("validation_error", fields={"participants": ["object"]})
+        raise ApiError(
+            "validation_error", fields={"participants": [Msg("须为对象。", "Must be an object.")]}
+        )
     choice_steps: dict[str, list[dict]] = {}
     for step in steps:
         if step["assignee_kind"] == AssigneeKind.DRAFTER_CHOICE:
             choice_steps.setdefault(step["choice_key"], []).append(step)
     unknown = sorted(set(given) - set(choice_steps) - {"recipients"})
     if unknown:
-        raise ApiError("unknown_field", fields={k: ["unknown participant key"] for k in unknown})
+        raise ApiError(
+            "unknown_field",
+            fields={k: [Msg("未知的参与人键。", "Unknown participant key.")] for k in unknown},
+        )
     chosen: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Msg]] = {}
     for key, key_steps in choice_steps.items():
         ids = _ids(given.get(key))
         if ids is None:
-            errors[key] = ["a user id or a list of user ids"]
+            errors[key] = [Msg("须为人员编号或其列表。", "A user id or a list of user ids.")]
             continue
         if not ids and any(s.get("required", True) for s in key_steps):
-            errors[key] = ["required"]
+            errors[key] = [REQUIRED]
             continue
         if len(ids) > 1 and any(s["kind"] not in MULTI_KINDS for s in key_steps):
-            errors[key] = ["exactly one person"]
+            errors[key] = [Msg("只能选择一人。", "Exactly one person.")]
             continue
         chosen[key] = ids
     if errors:
@@ -204,12 +211,17 @@ def _participants(steps: list[dict], given: dict[str, Any], document: Any) -> di
         )
     recipients = _ids(given.get("recipients"))
     if recipients is None:
-        raise ApiError("validation_error", fields={"recipients": ["a list of unit ids"]})
+        raise ApiError(
+            "validation_error",
+            fields={"recipients": [Msg("须为单位编号的列表。", "A list of unit ids.")]},
+        )
     if recipients:
         from api.accounts.models import Unit
 
         known = set(Unit.objects.filter(pk__in=recipients).values_list("pk", flat=True))
         if known != set(recipients):
-            raise ApiError("validation_error", fields={"recipients": ["unknown unit"]})
+            raise ApiError(
+                "validation_error", fields={"recipients": [Msg("单位不存在。", "Unknown unit.")]}
+            )
         chosen["recipients"] = recipients
     return chosen

@@ -15,6 +15,7 @@ from django.utils import timezone
 from api.accounts.models import User
 from api.audit.recorder import record_denied
 from api.common.errors import ApiError, Conflict
+from api.common.i18n import REQUIRED, Msg, one_of
 from api.workflow import engine, routing, rules
 from api.workflow.actions.locking import (
     _audit,
@@ -222,7 +223,7 @@ def return_task(task_id: int, actor: User, opinion: str, to: str = "previous") -
     The returning task's deadline clock pauses until the document comes back."""
     text = _opinion(opinion)
     if not text:
-        raise _refuse("opinion_required", fields={"opinion": ["required"]})
+        raise _refuse("opinion_required", fields={"opinion": [REQUIRED]})
     if to not in RETURN_TARGETS:
         raise _refuse("return_target_invalid", fields={"to": list(RETURN_TARGETS)})
 
@@ -231,7 +232,7 @@ def return_task(task_id: int, actor: User, opinion: str, to: str = "previous") -
         if task.step_kind == StepKind.CIRCULATE:
             raise _refuse("circulation_step")
         if to == "sender" and instance.document.direction != Direction.INCOMING:
-            raise _refuse("return_target_invalid", fields={"to": ["previous", "drafter"]})
+            raise _refuse("return_target_invalid", fields={"to": [one_of(["previous", "drafter"])]})
         previous = (
             engine.previous_human_step(instance, task.step_order) if to == "previous" else None
         )
@@ -336,7 +337,10 @@ def add_countersigner(
     steps open the new tasks at once; a sequential step queues them at the end."""
     _opinion(opinion)
     if not isinstance(user_ids, list) or not user_ids or len(user_ids) > 20:
-        raise ApiError("validation_error", fields={"user_ids": ["1–20 user ids"]})
+        raise ApiError(
+            "validation_error",
+            fields={"user_ids": [Msg("须为 1–20 个人员编号的列表。", "A list of 1–20 user ids.")]},
+        )
 
     def work(task: Task, instance: WorkflowInstance, ctx: Ctx) -> list[Task]:
         if task.step_kind != StepKind.COUNTERSIGN:
@@ -391,7 +395,9 @@ def batch_approve(task_ids: list[int], actor: User) -> list[dict[str, Any]]:
     steps. Each item runs in its own transaction and reports its own result, so one
     refusal does not undo the others."""
     if not isinstance(task_ids, list) or not task_ids:
-        raise ApiError("validation_error", fields={"task_ids": ["a non-empty list"]})
+        raise ApiError(
+            "validation_error", fields={"task_ids": [Msg("须为非空列表。", "A non-empty list.")]}
+        )
     if len(task_ids) > BATCH_LIMIT:
         raise _refuse("batch_too_large", extra={"limit": BATCH_LIMIT})
     results: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ from api.accounts.models import Post, User
 from api.accounts.roles import can_manage_unit
 from api.audit.recorder import record_denied
 from api.common.errors import Conflict, Forbidden
+from api.common.i18n import Msg, length_between, one_of
 from api.workflow import routing
 from api.workflow.actions.locking import (
     _refuse,
@@ -30,6 +31,35 @@ from api.workflow.models import (
 )
 
 MAX_STEPS = 20
+
+# Field details of ``template_invalid`` (docs/api.md#languages): each names the key it
+# is about, in both languages.
+STEP_SHAPE = Msg(
+    "每个步骤须为对象，且只含文档列出的键。",
+    "Each step is an object with the documented keys only.",
+)
+KIND_INCOMING_ONLY = Msg("kind：该步骤只用于收文。", "kind: for incoming documents only.")
+KIND_OUTGOING_ONLY = Msg("kind：该步骤只用于发文。", "kind: for outgoing documents only.")
+AUTO_ONLY_NUMBER = Msg(
+    "assignee_kind：只有编号步骤可以自动办理（分发由收发文员发送）。",
+    "assignee_kind: auto only for number (a distribute step is a clerk's dispatch).",
+)
+POST_IN_SCOPE = Msg(
+    "post：须为模板所属单位或其下级单位的岗位。", "post: a post of the template's unit or below."
+)
+USER_IN_SCOPE = Msg(
+    "user：须为模板所属单位范围内的在职人员。", "user: an active person in the unit's scope."
+)
+CHOICE_KEY_CHARS = Msg(
+    "choice_key：只能包含字母、数字和下划线，最多 40 个字符。",
+    "choice_key: letters, digits and _ (at most 40).",
+)
+CHOICE_KEY_RESERVED = Msg(
+    "choice_key：“recipients”为保留名称。", "choice_key: 'recipients' is reserved."
+)
+TIME_LIMIT_DAYS = Msg(
+    "time_limit_days：须大于 0 且不超过 366。", "time_limit_days: more than 0 and at most 366."
+)
 INCOMING_ONLY = frozenset({StepKind.SIGN_FOR, StepKind.REGISTER, StepKind.PRELIMINARY_REVIEW})
 OUTGOING_ONLY = frozenset({StepKind.NUMBER, StepKind.SEAL, StepKind.SIGN_OFF, StepKind.DISTRIBUTE})
 STEP_KEYS = frozenset(
@@ -66,13 +96,16 @@ def clean_steps(unit: Any, direction: str, steps: Any) -> list[dict[str, Any]]:
     """Validate a template's steps (listed in order); 422 ``template_invalid`` with
     the offending step indexes in ``fields``."""
     if not isinstance(steps, list) or not 0 < len(steps) <= MAX_STEPS:
-        raise _refuse("template_invalid", fields={"steps": [f"1–{MAX_STEPS} steps"]})
+        raise _refuse(
+            "template_invalid",
+            fields={"steps": [Msg(f"须有 1–{MAX_STEPS} 个步骤。", f"1–{MAX_STEPS} steps.")]},
+        )
     cleaned: list[dict[str, Any]] = []
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Msg]] = {}
     for index, raw in enumerate(steps):
-        problems: list[str] = []
+        problems: list[Msg] = []
         if not isinstance(raw, dict) or set(raw) - STEP_KEYS:
-            errors[f"steps[{index}]"] = ["an object with the documented keys only"]
+            errors[f"steps[{index}]"] = [STEP_SHAPE]
             continue
         kind = raw.get("kind")
         who = raw.get("assignee_kind")
@@ -93,17 +126,15 @@ def clean_steps(unit: Any, direction: str, steps: Any) -> list[dict[str, Any]]:
             "time_limit_days": raw.get("time_limit_days"),
         }
         if kind not in StepKind.values:
-            problems.append("kind")
+            problems.append(one_of(StepKind.values))
         elif direction == Direction.OUTGOING and kind in INCOMING_ONLY:
-            problems.append("kind: incoming documents only")
+            problems.append(KIND_INCOMING_ONLY)
         elif direction == Direction.INCOMING and kind in OUTGOING_ONLY:
-            problems.append("kind: outgoing documents only")
+            problems.append(KIND_OUTGOING_ONLY)
         if who not in AssigneeKind.values:
-            problems.append("assignee_kind")
+            problems.append(one_of(AssigneeKind.values))
         elif who == AssigneeKind.AUTO and kind not in engine_auto_kinds():
-            problems.append(
-                "assignee_kind: auto only for number (a distribute step is a clerk's dispatch)"
-            )
+            problems.append(AUTO_ONLY_NUMBER)
         elif who == AssigneeKind.POST:
             post_id = raw.get("post")
             post = (
@@ -112,7 +143,7 @@ def clean_steps(unit: Any, direction: str, steps: Any) -> list[dict[str, Any]]:
                 else None
             )
             if post is None or not post.unit.path.startswith(unit.path):
-                problems.append("post: a post of the template's unit or below")
+                problems.append(POST_IN_SCOPE)
             step["post"] = post
         elif who == AssigneeKind.USER:
             user_id = raw.get("user")
@@ -122,21 +153,21 @@ def clean_steps(unit: Any, direction: str, steps: Any) -> list[dict[str, Any]]:
                 else None
             )
             if person is None or not routing.in_scope(person, unit):
-                problems.append("user: an active person in the unit's scope")
+                problems.append(USER_IN_SCOPE)
             step["user"] = person
         elif who == AssigneeKind.DRAFTER_CHOICE:
             key = step["choice_key"]
             if not key or not key.replace("_", "").isalnum() or not key.isascii() or len(key) > 40:
-                problems.append("choice_key: letters, digits and _")
+                problems.append(CHOICE_KEY_CHARS)
             elif key == "recipients":
-                problems.append("choice_key: 'recipients' is reserved")
+                problems.append(CHOICE_KEY_RESERVED)
         if step["countersign_mode"] not in CountersignMode.values:
-            problems.append("countersign_mode")
+            problems.append(one_of(CountersignMode.values))
         days = step["time_limit_days"]
         if days is not None and (
             isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 366
         ):
-            problems.append("time_limit_days: 0 < days ≤ 366")
+            problems.append(TIME_LIMIT_DAYS)
         if problems:
             errors[f"steps[{index}]"] = problems
         cleaned.append(step)
@@ -163,9 +194,9 @@ def _clean_meta(name: Any, doc_types: Any) -> tuple[str, list[str]]:
 
     text = str(name or "").strip()
     if not text or len(text) > 100:
-        raise _refuse("template_invalid", fields={"name": ["1–100 characters"]})
+        raise _refuse("template_invalid", fields={"name": [length_between(1, 100)]})
     if not isinstance(doc_types, list) or not all(t in DocType.values for t in doc_types):
-        raise _refuse("template_invalid", fields={"doc_types": list(DocType.values)})
+        raise _refuse("template_invalid", fields={"doc_types": [one_of(DocType.values)]})
     return text, list(dict.fromkeys(doc_types))
 
 
@@ -181,7 +212,7 @@ def create_template(
     """A unit admin of ``unit``'s subtree (or a city IT admin) creates a template."""
     _check_manage(actor, unit, "workflow_template.create")
     if direction not in Direction.values:
-        raise _refuse("template_invalid", fields={"direction": list(Direction.values)})
+        raise _refuse("template_invalid", fields={"direction": [one_of(Direction.values)]})
     text, types = _clean_meta(name, doc_types or [])
     cleaned = clean_steps(unit, direction, steps)
     with transaction.atomic():

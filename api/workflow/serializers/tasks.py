@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.common.people import PersonRefSerializer
 from api.common.serializers import StrictSerializer
 from api.workflow.task_results import (
     CONFIRMED_WITH_HELP,
     TaskDocumentRefSerializer,
     TaskItemFields,
     TaskItemSerializer,
-    TaskPersonSerializer,
 )
 
 MAX_BATCH = 100
@@ -51,22 +51,21 @@ class TaskParagraphSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class TaskUnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class TaskDocumentSerializer(TaskDocumentRefSerializer):
     direction = serializers.CharField()
     status = serializers.CharField()
-    unit = TaskPersonSerializer(help_text="{id, display_name: the unit's name}")
-    drafter = TaskPersonSerializer()
+    unit = TaskUnitRefSerializer(help_text="the drafting unit")
+    drafter = PersonRefSerializer()
     header_text = serializers.CharField()
     main_recipients = serializers.CharField(help_text="主送")
     cc = serializers.CharField(help_text="抄送")
     body = TaskParagraphSerializer(many=True)
     version = serializers.IntegerField()
-
-
-class TrailPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField(help_text="display name")
 
 
 class TrailStepSerializer(serializers.Serializer):
@@ -84,8 +83,8 @@ class TrailEntrySerializer(serializers.Serializer):
     state = serializers.CharField()
     action = serializers.CharField(help_text="approve, return, transfer, … ('' while open)")
     opinion = serializers.CharField()
-    actor = TrailPersonSerializer(allow_null=True, help_text="who acted (null: the system)")
-    on_behalf_of = TrailPersonSerializer(allow_null=True, help_text="for whom (代)")
+    actor = PersonRefSerializer(allow_null=True, help_text="who acted (null: the system)")
+    on_behalf_of = PersonRefSerializer(allow_null=True, help_text="for whom (代)")
     actor_label = serializers.CharField(help_text='e.g. "吴强 代 张伟" (deputy1 代 leader1)')
     received_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
@@ -95,7 +94,7 @@ class TrailEntrySerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = TrailPersonSerializer(allow_null=True, help_text="who sent it")
+        fields["from"] = PersonRefSerializer(allow_null=True, help_text="who sent it")
         return fields
 
 

@@ -26,6 +26,7 @@ from api.common.errors import ApiError, message_for
 from api.common.i18n import t
 from api.common.idempotency import idempotent
 from api.common.params import choice_param
+from api.common.people import person_ref
 from api.common.schema import (
     ERR_400,
     ERR_404,
@@ -54,7 +55,6 @@ from api.workflow.serializers.tasks import (
 )
 from api.workflow.task_results import (
     TaskResultSerializer,
-    person_ref,
     same_or_reload,
     task_item,
     task_result,
@@ -257,7 +257,7 @@ class TaskDetailView(APIView):
                     **item["document"],
                     "direction": document.direction,
                     "status": document.status,
-                    "unit": {"id": document.unit_id, "display_name": document.unit.name},
+                    "unit": {"id": document.unit_id, "name": document.unit.name},
                     "drafter": person_ref(document.drafter),
                     "header_text": document.header_text,
                     "main_recipients": document.main_recipients,

@@ -23,6 +23,7 @@ from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.params import bool_param, choice_param
+from api.common.people import PersonRefSerializer, person_ref
 from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, ERR_422, errors
 from api.common.serializers import StrictSerializer
 from api.workflow import actions, selectors
@@ -69,9 +70,9 @@ class TemplateStepSerializer(serializers.ModelSerializer):
     def get_post(self, step: TemplateStep) -> dict | None:
         return {"id": step.post.pk, "name": step.post.name} if step.post else None
 
-    @extend_schema_field(RefSerializer(allow_null=True))
+    @extend_schema_field(PersonRefSerializer(allow_null=True))
     def get_user(self, step: TemplateStep) -> dict | None:
-        return {"id": step.user.pk, "name": step.user.display_name} if step.user else None
+        return person_ref(step.user)
 
 
 class TemplateSerializer(serializers.ModelSerializer):

@@ -24,6 +24,7 @@ from api.accounts.roles import can_manage_unit, is_member_of
 from api.audit.recorder import record_denied
 from api.common.auth import current_user
 from api.common.errors import ApiError, NotFound
+from api.common.i18n import Msg
 from api.common.idempotency import idempotent
 from api.common.schema import ERR_400, ERR_403, ERR_404, errors
 from api.common.serializers import StrictSerializer
@@ -153,6 +154,9 @@ class UnitTimeLimitsView(APIView):
         unit = _unit_or_404(request, pk, "workflow.time_limit_remove")
         doc_type = request.query_params.get("doc_type", "")
         if doc_type not in _doc_types():
-            raise ApiError("validation_error", fields={"doc_type": ["unknown document type"]})
+            raise ApiError(
+                "validation_error",
+                fields={"doc_type": [Msg("未知的公文种类。", "Unknown document type.")]},
+            )
         actions.remove_unit_time_limit(unit, current_user(request), doc_type=doc_type)
         return Response(status=status.HTTP_204_NO_CONTENT)

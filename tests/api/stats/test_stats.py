@@ -120,7 +120,7 @@ def test_weights_come_from_settings(stats_fixture, org, personas, settings, weig
 
 def test_people_figures(stats_fixture, org, personas):
     body = get(personas["sam"], f"/api/v1/stats/people/?unit={org.office.pk}&{Q}").json()
-    rows = {r["person"]["username"]: r for r in body["results"]}
+    rows = {r["person"]["display_name"]: r for r in body["results"]}
     assert set(rows) == {"alice", "bob", "leo"}
     bob = rows["bob"]
     # bob: T1 6, T2 18, T5 2, T6 28 → sorted 2 6 18 28; median (6 + 18) / 2 = 12;
@@ -174,7 +174,10 @@ def test_every_point_traces_back_to_tasks(stats_fixture, org, personas, componen
     assert {t["id"] for t in body["results"]} == expected
     if component == "handled":
         t11 = next(t for t in body["results"] if t["id"] == stats_fixture.tasks["T11"].pk)
-        assert (t11["person"]["username"], t11["acted_by"]["username"]) == ("leo", "charlie")
+        assert (t11["person"]["display_name"], t11["acted_by"]["display_name"]) == (
+            "leo",
+            "charlie",
+        )
         assert t11["working_hours"] == 1.0
 
 
@@ -274,7 +277,7 @@ def test_leader_reads_own_unit_only(stats_fixture, org, personas):
     assert [r["unit"]["id"] for r in body["results"]] == [org.office.pk]
     assert client_for(leo).get(f"/api/v1/stats/units/{org.bureau.pk}/?{Q}").status_code == 404
     people = get(leo, f"/api/v1/stats/people/?{Q}").json()  # defaults to his unit
-    assert {r["person"]["username"] for r in people["results"]} == {"alice", "bob", "leo"}
+    assert {r["person"]["display_name"] for r in people["results"]} == {"alice", "bob", "leo"}
     denied = AuditEvent.objects.filter(action="stats.read", actor_username="leo", result="denied")
     assert denied.count() == 1
 

@@ -117,7 +117,7 @@ def test_submit_adopt_merge_return_publish_instruct_and_score(world):
 
     # The submitting unit sees the instruction; every entry names its rule and item.
     detail = client_for(w.clerk_b).get(f"/api/v1/submissions/{b}/").json()
-    assert detail["instructions"][0]["leader"]["name"] == "秘书长"
+    assert detail["instructions"][0]["leader"]["display_name"] == "秘书长"
     entries = editor.get(f"/api/v1/submission-score-entries/?unit={w.unit_b.pk}").json()["results"]
     assert {(e["event"], e["rule"]["id"], e["submission_id"]) for e in entries} == {
         ("merged", merged_rule.pk, b),

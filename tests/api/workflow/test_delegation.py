@@ -39,8 +39,11 @@ def test_new_task_routes_to_backup_and_trail_names_both(
     actions.approve(task.pk, demo.user("deputy1"))
     entry = next(e for e in selectors.trail(document) if e["task_id"] == task.pk)
     assert entry["actor_label"] == "吴强 代 张伟"
-    assert entry["actor"]["username"] == "deputy1"
-    assert entry["on_behalf_of"]["username"] == "leader1"
+    assert entry["actor"] == {
+        "id": demo.user("deputy1").pk,
+        "display_name": demo.user("deputy1").display_name,
+    }
+    assert entry["on_behalf_of"]["id"] == demo.user("leader1").pk
     event = AuditEvent.objects.get(action="task.approved", detail__task_id=task.pk)
     assert event.actor_username == "deputy1" and event.on_behalf_of_username == "leader1"
 

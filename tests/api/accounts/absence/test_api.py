@@ -41,8 +41,8 @@ class TestMine:
         assert created.status_code == 201, created.content
         body = created.json()
         assert body["state"] == "in_effect"
-        assert body["backup"]["username"] == "deputy"
-        assert body["user"]["username"] == "leo" and body["created_by"]["username"] == "leo"
+        assert body["backup"]["display_name"] == "副手"
+        assert body["user"]["display_name"] == "leo" and body["created_by"]["display_name"] == "leo"
         event = AuditEvent.objects.get(action="absence.declared")
         assert event.actor_username == "leo" and event.detail["reason"] == "赴省里开会"
 
@@ -157,7 +157,7 @@ class TestForOthers:
         client = client_for(personas["alice"])
         created = client.post(users(leo.pk), period(reason="病假"), format="json")
         assert created.status_code == 201, created.content
-        assert created.json()["created_by"]["username"] == "alice"
+        assert created.json()["created_by"]["display_name"] == "alice"
         event = AuditEvent.objects.get(action="absence.declared")
         assert (event.actor_username, event.detail["user_id"]) == ("alice", leo.pk)
         assert [r["id"] for r in client.get(users(leo.pk)).json()["results"]] == [

@@ -52,8 +52,8 @@ class TestRequest:
         response = appoint(as_("alice"), zoe, org.office)
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["status"] == "pending" and body["requested_by"]["username"] == "alice"
-        assert body["user"]["username"] == "zoe" and body["unit_id"] == org.office.pk
+        assert body["status"] == "pending" and body["requested_by"]["display_name"] == "alice"
+        assert body["user"]["display_name"] == "zoe" and body["unit_id"] == org.office.pk
         assert not holds(zoe, "clerk", org.office)  # nothing changes before approval
         (event,) = events("appointment.requested", "success")
         assert event.detail["role"] == "clerk" and event.actor_username == "alice"
@@ -138,9 +138,9 @@ class TestRequest:
         tom = make_user("tom", org.township, Role.STAFF)
         assert appoint(as_("dana"), tom, org.township, role="unit_admin").status_code == 201
         mine = as_("alice").get(URL).json()["results"]
-        assert [r["user"]["username"] for r in mine] == ["zoe"]
+        assert [r["user"]["display_name"] for r in mine] == ["zoe"]
         everything = as_("ivy").get(URL).json()["results"]
-        assert [r["user"]["username"] for r in everything] == ["tom", "zoe"]  # newest first
+        assert [r["user"]["display_name"] for r in everything] == ["tom", "zoe"]  # newest first
         assert as_("bob").get(URL).json()["results"] == []
         assert as_("ivy").get(URL + "?status=approved").json()["results"] == []
         assert len(as_("ivy").get(URL + "?status=pending").json()["results"]) == 2
@@ -158,7 +158,7 @@ class TestDecide:
         response = as_("ivy").post(f"{URL}{pending}/approve/", {"note": "同意备案"}, format="json")
         assert response.status_code == 200, response.content
         body = response.json()
-        assert body["status"] == "approved" and body["decided_by"]["username"] == "ivy"
+        assert body["status"] == "approved" and body["decided_by"]["display_name"] == "ivy"
         assert body["decision_note"] == "同意备案" and body["decided_at"]
         assert holds(zoe, "clerk", org.office)
         (event,) = events("appointment.approved", "success")

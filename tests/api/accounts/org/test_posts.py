@@ -29,7 +29,7 @@ class TestCreate:
         )
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["holder"]["username"] == "bob" and body["backup"]["username"] == "carol"
+        assert body["holder"]["display_name"] == "bob" and body["backup"]["display_name"] == "carol"
         assert body["unit_id"] == org.office.pk
         (event,) = events("post.created", "success")
         assert event.detail == {
@@ -96,7 +96,7 @@ class TestReadChangeDelete:
     def test_change_backup_and_clear_holder(self, as_, org, post, personas):
         url = f"/api/v1/org-posts/{post.pk}/"
         response = as_("alice").patch(url, {"backup_id": personas["alice"].pk}, format="json")
-        assert response.status_code == 200 and response.json()["backup"]["username"] == "alice"
+        assert response.status_code == 200 and response.json()["backup"]["display_name"] == "alice"
         response = as_("alice").patch(url, {"holder_id": None}, format="json")
         assert response.status_code == 200 and response.json()["holder"] is None
         changes = [e.detail["changes"] for e in events("post.updated", "success")]

@@ -153,8 +153,8 @@ def test_end_of_absence_returns_unfinished_tasks_and_keeps_what_the_deputy_did(
     deputy = demo.client("deputy1").get("/api/v1/tasks/").json()["results"]
     assert all(t["document"]["id"] not in documents for t in deputy)
     trail = demo.client("clerk").get(f"/api/v1/documents/{first}/trail/").json()["entries"]
-    acted = [e for e in trail if e["actor"] and e["actor"]["username"] == "deputy1"]
-    assert [(e["state"], e["on_behalf_of"]["username"]) for e in acted] == [("done", "leader1")]
+    acted = [e for e in trail if e["actor"] and e["actor"]["id"] == demo.id("deputy1")]
+    assert [(e["state"], e["on_behalf_of"]["id"]) for e in acted] == [("done", demo.id("leader1"))]
 
 
 # --- ETag / 304 -----------------------------------------------------------------------------

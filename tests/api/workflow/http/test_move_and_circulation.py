@@ -218,7 +218,9 @@ def test_sender_ends_circulation_acknowledgements_stay(demo, circulating):
     assert demo.todo_for("office_staff", circulating)["step"]["kind"] == "reply"
     trail = demo.client("office_staff").get(f"/api/v1/documents/{circulating}/trail/").json()
     acknowledged = [e for e in trail["entries"] if e["action"] == "acknowledge"]
-    assert [(e["actor"]["username"], e["opinion"]) for e in acknowledged] == [("leader1", "已阅")]
+    assert [(e["actor"]["id"], e["opinion"]) for e in acknowledged] == [
+        (demo.id("leader1"), "已阅")
+    ]
     # the flow moved on: ending it again is refused
     again = demo.client("office_staff").post(url)
     assert again.status_code == 422 and _code(again) == "not_circulation_step"

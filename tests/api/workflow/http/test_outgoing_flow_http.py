@@ -113,9 +113,10 @@ def test_outgoing_document_end_to_end(demo):
 
     trail = _trail(demo, document_id)
     approvals = [e for e in trail if e["action"] == "approve"]
-    actors = [e["actor"]["username"] for e in approvals]
+    actors = [e["actor"]["id"] for e in approvals]
     assert sorted(actors) == sorted(
-        ["director", "leader1", "leader2", "leader3", "mayor", "custodian", "clerk"]
+        demo.id(name)
+        for name in ("director", "leader1", "leader2", "leader3", "mayor", "custodian", "clerk")
     )
     assert len(actors) == len(set(actors))  # each opinion exactly once
     assert all(e["opinion"] for e in approvals)
@@ -157,9 +158,9 @@ def _deputy_countersigns(demo, document_id: int) -> None:
     assert demo.approve("deputy1", task["id"], key=f"tap-{uuid.uuid4()}").status_code == 200
 
     trail = _trail(demo, document_id)
-    deputy = [e for e in trail if e["actor"] and e["actor"]["username"] == "deputy1"]
+    deputy = [e for e in trail if e["actor"] and e["actor"]["id"] == demo.id("deputy1")]
     assert len(deputy) == 1
-    assert deputy[0]["on_behalf_of"]["username"] == "leader1"
+    assert deputy[0]["on_behalf_of"] == {"id": demo.id("leader1"), "display_name": "张伟"}
     assert deputy[0]["actor_label"] == "吴强 代 张伟"  # deputy1 代 leader1
 
 

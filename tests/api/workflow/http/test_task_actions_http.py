@@ -69,7 +69,7 @@ def test_idempotency_key_reused_with_another_body_is_422(demo, countersigning):
     assert other.status_code == 422
     assert _code(other) == "idempotency_key_reused"
     trail = demo.client("clerk").get(f"/api/v1/documents/{countersigning}/trail/").json()
-    assert [e["opinion"] for e in trail["entries"] if e["actor"]["username"] == "leader1"] == [
+    assert [e["opinion"] for e in trail["entries"] if e["actor"]["id"] == demo.id("leader1")] == [
         "同意。"
     ]
 
