@@ -13,6 +13,7 @@ from rest_framework import serializers
 from api.accountability.models import AccountabilityCase, CaseStatus, OutcomeKind, SourceKind
 from api.accountability.sources import STAT_COMPONENTS
 from api.common.i18n import t
+from api.common.people import PersonRefSerializer
 from api.common.serializers import QuerySerializer, StrictSerializer
 
 
@@ -71,16 +72,11 @@ class AccountabilityUnitRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class AccountabilityPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
-
-
 class CaseSerializer(serializers.ModelSerializer):
     unit = AccountabilityUnitRefSerializer()
-    opened_by = AccountabilityPersonSerializer()
-    findings_by = AccountabilityPersonSerializer(allow_null=True)
-    decided_by = AccountabilityPersonSerializer(allow_null=True)
+    opened_by = PersonRefSerializer()
+    findings_by = PersonRefSerializer(allow_null=True)
+    decided_by = PersonRefSerializer(allow_null=True)
     outcome_kind = serializers.SerializerMethodField()
     outcome_label = serializers.SerializerMethodField()
     linked = serializers.JSONField(

@@ -10,7 +10,7 @@ of the records behind it (``linked``), taken now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import F, Q
@@ -20,8 +20,10 @@ from api.accountability import selectors
 from api.accountability.models import SourceKind
 from api.accounts.models import Unit, User
 from api.audit.recorder import record_denied
+from api.common.datetimes import client_datetime
 from api.common.errors import ApiError, Conflict
 from api.common.i18n import t
+from api.common.people import person_ref
 
 MAX_LINKED = 50  # tasks listed in a snapshot; the count is always whole
 MAX_PERIOD_DAYS = 400  # as the statistics API (docs/supervision.md#statistics-api)
@@ -55,14 +57,6 @@ def not_eligible(zh: str, en: str) -> Conflict:
     return Conflict("accountability_source_not_eligible", t(zh, en), status_code=409)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
-
-
-def _person(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else {"id": user.pk, "display_name": user.display_name}
-
-
 def _unit(unit: Unit) -> dict[str, Any]:
     return {"id": unit.pk, "name": unit.name}
 
@@ -73,12 +67,12 @@ def _task_rows(tasks: Any) -> list[dict[str, Any]]:
             "task_id": task.pk,
             "document_id": task.document_id,
             "step_name": task.step_name,
-            "person": _person(task.on_behalf_of or task.assignee),
+            "person": person_ref(task.on_behalf_of or task.assignee),
             "state": task.state,
             "action": task.action,
-            "received_at": _iso(task.received_at),
-            "due_at": _iso(task.due_at),
-            "acted_at": _iso(task.acted_at),
+            "received_at": client_datetime(task.received_at),
+            "due_at": client_datetime(task.due_at),
+            "acted_at": client_datetime(task.acted_at),
             "working_seconds": task.working_seconds,
         }
         for task in tasks.select_related("assignee", "on_behalf_of").order_by("pk")[:MAX_LINKED]
@@ -112,8 +106,8 @@ def resolve_item(actor: User, item_id: int) -> Source:
         {
             "id": m.pk,
             "title": m.title,
-            "due": _iso(m.due),
-            "done_at": _iso(m.done_at),
+            "due": client_datetime(m.due),
+            "done_at": client_datetime(m.done_at),
             "overdue": m.done_at is None and now > m.due,
         }
         for m in item.milestones.order_by("due", "id")
@@ -125,8 +119,8 @@ def resolve_item(actor: User, item_id: int) -> Source:
             "title": item.title,
             "source": item.source,
             "owner_unit": _unit(item.owner_unit),
-            "created_at": _iso(item.created_at),
-            "deadline": _iso(item.deadline),
+            "created_at": client_datetime(item.created_at),
+            "deadline": client_datetime(item.deadline),
             "light": item.light,
             "progress": item.progress,
             "escalations": item.escalations,
@@ -135,10 +129,10 @@ def resolve_item(actor: User, item_id: int) -> Source:
             "latest_report": None
             if latest is None
             else {
-                "by": _person(latest.by),
+                "by": person_ref(latest.by),
                 "text": latest.text[:500],
                 "percent": latest.percent,
-                "created_at": _iso(latest.created_at),
+                "created_at": client_datetime(latest.created_at),
             },
         },
         "document": None
@@ -196,10 +190,10 @@ def resolve_document(actor: User, document_id: int) -> Source:
             "time_limit_days": None
             if document.time_limit_days is None
             else float(document.time_limit_days),
-            "limit_started_at": _iso(document.limit_started_at),
-            "due_at": _iso(document.due_at),
-            "limit_done_at": _iso(document.limit_done_at),
-            "overdue_at": _iso(document.overdue_at),
+            "limit_started_at": client_datetime(document.limit_started_at),
+            "due_at": client_datetime(document.due_at),
+            "limit_done_at": client_datetime(document.limit_done_at),
+            "overdue_at": client_datetime(document.overdue_at),
             "late_working_hours": None if late_seconds is None else round(late_seconds / 3600, 1),
         },
         "late_tasks": {"count": tasks.count(), "tasks": _task_rows(tasks)},
