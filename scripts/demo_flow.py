@@ -225,7 +225,7 @@ def main_flow(people: dict[str, Person]) -> None:
     check(status == "completed", f"status {status}")
     say("sealed and distributed: completed. The trail:")
     entries = print_trail(people["clerk"], document_id)
-    actors = [e["actor"]["username"] for e in entries if e["action"] == "approve"]
+    actors = [e["actor"]["id"] for e in entries if e["action"] == "approve"]
     check(len(actors) == len(set(actors)) == 7, f"each opinion once: {actors}")
 
 

@@ -229,11 +229,12 @@ def rule_ordinary(people: dict[str, Person], clock: WorkingClock) -> str:
         if entry["due_at"] is None:
             continue  # an automatic step (编号) has no time limit
         check(parse(entry["due_at"]) == expected, f"{entry['step']['name']} due {entry['due_at']}")
-        who = (entry["actor"] or {}).get("username")
+        actor_id = (entry["actor"] or {}).get("id")
+        who = next((name for name, person in people.items() if person.id == actor_id), None)
         if entry["state"] == "open":
             who = "custodian"  # the backfill leaves 用印 open with the custodian
         if who in people:
-            detail = people[who].get(f"/api/v1/tasks/{entry['task_id']}/?read=0")
+            detail = people[who].get(f"/api/v1/tasks/{entry['task_id']}/?read=false")
             check(parse(detail["document"]["due_at"]) == expected, f"{who}'s task shows another")
         seen.append(entry["step"]["name"])
     return (
@@ -256,7 +257,7 @@ def rule_sequential(people: dict[str, Person], clock: WorkingClock) -> str:
         begin = clock.start(start)
         left = clock.between(begin, due)
         expected = min(clock.add(begin, left // (4 - index)), due)
-        name = turn["actor"]["username"]
+        name = turn["actor"]["display_name"]
         check(parse(turn["due_at"]) == expected, f"{name}'s turn due {turn['due_at']}")
         shown.append(f"{name} {show(expected)}")
         start = parse(turn["acted_at"]) or start
