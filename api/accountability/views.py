@@ -42,6 +42,7 @@ from api.common.schema import (
     error_response,
     errors,
 )
+from api.common.serializers import validated_body
 from api.workdays.deadlines import TZ
 
 TAGS = ["accountability"]
@@ -60,12 +61,6 @@ ERR_DECIDE = {
         " — record the findings first"
     )
 }
-
-
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return cast(dict[str, Any], serializer.validated_data)
 
 
 def _record_read(user: User, what: str, **detail: Any) -> None:
@@ -153,7 +148,7 @@ class CaseListView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(CaseOpenSerializer, request)
+        data = validated_body(CaseOpenSerializer, request)
         case = actions.open_case(
             current_user(request),
             source_kind=data["source_kind"],
@@ -190,7 +185,7 @@ class FindingsView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(FindingsInSerializer, request)
+        data = validated_body(FindingsInSerializer, request)
         case = actions.record_findings(pk, current_user(request), findings=data["findings"])
         return _case_response(case.pk)
 
@@ -206,7 +201,7 @@ class DecideView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(DecideInSerializer, request)
+        data = validated_body(DecideInSerializer, request)
         case = actions.decide(
             pk,
             current_user(request),

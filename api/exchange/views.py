@@ -37,6 +37,7 @@ from api.common.schema import (
     errors,
     page_parameters,
 )
+from api.common.serializers import validated_body
 from api.documents.rendering.actions import pdf_path
 from api.documents.selectors import document_or_404
 from api.exchange import actions, selectors
@@ -79,12 +80,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "`Idempotent-Replayed: true`.",
 )
 PAGE_PARAMETERS = page_parameters()
-
-
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data if request.data else {})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _path_id(value: int) -> int:
@@ -191,7 +186,7 @@ class DocumentDispatchView(APIView):
     )
     @idempotent
     def post(self, request: Request, document_id: int) -> Response:
-        data = _validated(DispatchRequestSerializer, request)
+        data = validated_body(DispatchRequestSerializer, request)
         dispatch = actions.dispatch_document(
             _path_id(document_id),
             current_user(request),
@@ -269,7 +264,7 @@ class TaskDistributeView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(DistributeRequestSerializer, request)
+        data = validated_body(DistributeRequestSerializer, request)
         user = current_user(request)
         task, dispatch = actions.distribute_task(
             _path_id(pk),
@@ -396,7 +391,7 @@ class SignView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(SignRequestSerializer, request)
+        data = validated_body(SignRequestSerializer, request)
         result = actions.sign_for(
             _path_id(pk),
             current_user(request),
@@ -422,7 +417,7 @@ class ReturnView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(ReturnRequestSerializer, request)
+        data = validated_body(ReturnRequestSerializer, request)
         receipt = actions.return_receipt(
             _path_id(pk), current_user(request), data.get("reason", "")
         )
@@ -442,7 +437,7 @@ class RecallView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptyRequestSerializer, request)
+        validated_body(EmptyRequestSerializer, request)
         return Response(receipt_item(actions.recall(_path_id(pk), current_user(request))))
 
 
@@ -475,7 +470,7 @@ class GroupListView(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(GroupCreateSerializer, request)
+        data = validated_body(GroupCreateSerializer, request)
         group = actions.create_group(current_user(request), data["name"], data["unit_ids"])
         group = selectors.groups().get(pk=group.pk)
         return Response(group_item(group), status=status.HTTP_201_CREATED)
@@ -502,7 +497,7 @@ class GroupDetailView(APIView):
         responses={200: GroupSerializer, **errors(ERR_400, ERR_403, ERR_404, ERR_409)},
     )
     def patch(self, request: Request, pk: int) -> Response:
-        data = _validated(GroupUpdateSerializer, request)
+        data = validated_body(GroupUpdateSerializer, request)
         group = actions.update_group(
             current_user(request), _path_id(pk), data.get("name"), data.get("unit_ids")
         )

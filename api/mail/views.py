@@ -39,6 +39,7 @@ from api.common.schema import (
     errors,
     page_parameters,
 )
+from api.common.serializers import validated_body
 from api.documents import attachments as files
 from api.mail import actions, selectors
 from api.mail.models import Folder, Group
@@ -89,12 +90,6 @@ def _id(value: Any) -> int:
     if not 0 < int(value) <= MAX_ID:
         raise NotFound()
     return int(value)
-
-
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data if request.data else {})
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _compose(data: dict[str, Any]) -> actions.Compose:
@@ -196,7 +191,7 @@ class MessageListView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         entry = actions.save_draft(
-            current_user(request), _compose(_validated(MailComposeSerializer, request))
+            current_user(request), _compose(validated_body(MailComposeSerializer, request))
         )
         return Response(
             entry_detail(selectors.entry_or_404(current_user(request), entry.pk)),
@@ -228,7 +223,7 @@ class MessageDetailView(APIView):
         user = current_user(request)
         selectors.entry_or_404(user, _id(pk))
         entry = actions.save_draft(
-            user, _compose(_validated(MailComposeSerializer, request)), draft_id=int(pk)
+            user, _compose(validated_body(MailComposeSerializer, request)), draft_id=int(pk)
         )
         return Response(entry_detail(selectors.entry_or_404(user, entry.pk)))
 
@@ -266,7 +261,7 @@ class SendView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         user = current_user(request)
-        data = _validated(MailSendSerializer, request)
+        data = validated_body(MailSendSerializer, request)
         entry = actions.send(
             user,
             _compose(data),
@@ -289,7 +284,7 @@ class ReadView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(MailEmptySerializer, request)
+        validated_body(MailEmptySerializer, request)
         user = current_user(request)
         entry = actions.mark_read(user, _id(pk))
         return Response(entry_item(selectors.entry_or_404(user, entry.pk)))
@@ -307,7 +302,7 @@ class RecallView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(MailEmptySerializer, request)
+        validated_body(MailEmptySerializer, request)
         return Response(actions.recall(current_user(request), _id(pk)))
 
 
@@ -348,7 +343,7 @@ class MoveView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         user = current_user(request)
-        entry = actions.move(user, _id(pk), _validated(MailMoveSerializer, request)["folder"])
+        entry = actions.move(user, _id(pk), validated_body(MailMoveSerializer, request)["folder"])
         return Response(entry_item(selectors.entry_or_404(user, entry.pk)))
 
 
@@ -364,7 +359,7 @@ class StarView(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         user = current_user(request)
-        entry = actions.star(user, _id(pk), _validated(MailStarSerializer, request)["starred"])
+        entry = actions.star(user, _id(pk), validated_body(MailStarSerializer, request)["starred"])
         return Response(entry_item(selectors.entry_or_404(user, entry.pk)))
 
 
@@ -403,7 +398,7 @@ class FolderListView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         folder = actions.create_folder(
-            current_user(request), _validated(MailNameSerializer, request)["name"]
+            current_user(request), validated_body(MailNameSerializer, request)["name"]
         )
         return Response(folder_item(folder), status=status.HTTP_201_CREATED)
 
@@ -442,7 +437,7 @@ class GroupListView(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(MailGroupWriteSerializer, request)
+        data = validated_body(MailGroupWriteSerializer, request)
         group = actions.save_group(current_user(request), data["name"], data["members"])
         return Response(group_item(group), status=status.HTTP_201_CREATED)
 

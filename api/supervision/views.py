@@ -23,6 +23,7 @@ from api.common.auth import current_user
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.schema import ERR_400, ERR_403, ERR_404, error_response, errors
+from api.common.serializers import validated_body
 from api.supervision import actions, selectors
 from api.supervision.models import ItemState, Light, ProgressReport, SupervisedItem
 from api.supervision.serializers import (
@@ -48,12 +49,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="8–128 characters; a repeat returns the first response (docs/api.md#idempotency).",
 )
 ERR_CLOSED = {409: error_response("supervision_closed — the item is closed")}
-
-
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return cast(dict[str, Any], serializer.validated_data)
 
 
 def _context() -> dict[str, Any]:
@@ -114,7 +109,7 @@ class ItemListView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(ItemCreateSerializer, request)
+        data = validated_body(ItemCreateSerializer, request)
         item = actions.create_item(
             current_user(request),
             title=data["title"],
@@ -172,7 +167,7 @@ class MilestonesView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(MilestoneInSerializer, request)
+        data = validated_body(MilestoneInSerializer, request)
         milestone = actions.add_milestone(
             pk, current_user(request), title=data["title"], due=data["due"]
         )
@@ -195,7 +190,7 @@ class MilestoneDoneView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int, milestone_id: int) -> Response:
-        _validated(EmptySerializer, request)
+        validated_body(EmptySerializer, request)
         milestone = actions.complete_milestone(pk, milestone_id, current_user(request))
         return Response(SupervisionMilestoneSerializer(milestone, context=_context()).data)
 
@@ -231,7 +226,7 @@ class ProgressView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(ProgressInSerializer, request)
+        data = validated_body(ProgressInSerializer, request)
         report = actions.report_progress(
             pk, current_user(request), text=data["text"], percent=data["percent"]
         )
@@ -265,7 +260,7 @@ class UrgeView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(UrgeInSerializer, request)
+        data = validated_body(UrgeInSerializer, request)
         entry = actions.urge(pk, current_user(request), message=data.get("message", ""))
         return Response(SupervisionUrgeSerializer(entry).data, status=201)
 
@@ -281,6 +276,6 @@ class CloseView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(CloseInSerializer, request)
+        data = validated_body(CloseInSerializer, request)
         item = actions.close_item(pk, current_user(request), result=data["result"])
         return _item_response(item.pk, current_user(request))

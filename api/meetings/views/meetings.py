@@ -24,6 +24,7 @@ from api.common.errors import NotFound
 from api.common.idempotency import idempotent
 from api.common.pagination import CursorPagination
 from api.common.schema import ERR_400, ERR_403, ERR_404, ERR_409, error_response, errors
+from api.common.serializers import validated_body
 from api.meetings import actions, rooms, selectors
 from api.meetings.attendance import attendance_summary
 from api.meetings.models import Material, Meeting
@@ -58,12 +59,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 ERR_STATE = {409: error_response("meeting_ended / meeting_cancelled / meeting_not_open")}
 ERR_VIDEO = {503: error_response("video_unavailable — Janus is not configured or not reachable")}
-
-
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return cast(dict[str, Any], serializer.validated_data)
 
 
 def _detail(user: User, meeting_id: int, status: int = 200) -> Response:
@@ -111,7 +106,7 @@ class MeetingListView(generics.GenericAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(MeetingCreateSerializer, request)
+        data = validated_body(MeetingCreateSerializer, request)
         meeting = actions.schedule_meeting(current_user(request), **data)
         return _detail(current_user(request), meeting.pk, status=201)
 
@@ -137,7 +132,7 @@ class MeetingDetailView(APIView):
     )
     @idempotent
     def patch(self, request: Request, pk: int) -> Response:
-        data = _validated(MeetingUpdateSerializer, request)
+        data = validated_body(MeetingUpdateSerializer, request)
         meeting = actions.update_meeting(pk, current_user(request), **data)
         return _detail(current_user(request), meeting.pk)
 
@@ -159,7 +154,7 @@ class CancelView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(CancelInSerializer, request)
+        data = validated_body(CancelInSerializer, request)
         meeting = actions.cancel_meeting(pk, current_user(request), data.get("reason", ""))
         return _detail(current_user(request), meeting.pk)
 
@@ -168,7 +163,7 @@ class EndView(APIView):
     @_simple_post("meetings_end", "End the meeting for all (organisers): the room is destroyed")
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptySerializer, request)
+        validated_body(EmptySerializer, request)
         meeting = actions.end_meeting(pk, current_user(request))
         return _detail(current_user(request), meeting.pk)
 
@@ -177,7 +172,7 @@ class LockView(APIView):
     @_simple_post("meetings_lock", "Lock or unlock the room (organisers)", LockInSerializer)
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(LockInSerializer, request)
+        data = validated_body(LockInSerializer, request)
         meeting = actions.set_locked(pk, current_user(request), data["locked"])
         return _detail(current_user(request), meeting.pk)
 
@@ -190,7 +185,7 @@ class NominateView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(NominateInSerializer, request)
+        data = validated_body(NominateInSerializer, request)
         meeting = actions.nominate_attendees(
             pk, current_user(request), data["unit_id"], data["user_ids"]
         )
@@ -208,7 +203,7 @@ class RemoveParticipantView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int, participant_id: int) -> Response:
-        _validated(EmptySerializer, request)
+        validated_body(EmptySerializer, request)
         person = actions.remove_participant(pk, current_user(request), participant_id)
         person = selectors.participants(person.meeting).get(pk=person.pk)
         return Response(ParticipantSerializer(person).data)
@@ -225,7 +220,7 @@ class MuteParticipantView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int, participant_id: int) -> Response:
-        data = _validated(MuteInSerializer, request)
+        data = validated_body(MuteInSerializer, request)
         changed = actions.mute_participant(pk, current_user(request), participant_id, data["muted"])
         return Response(
             MuteSerializer(
@@ -248,7 +243,7 @@ class SigninView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(SigninInSerializer, request)
+        data = validated_body(SigninInSerializer, request)
         person = actions.sign_in(pk, current_user(request), data["code"])
         person = selectors.participants(person.meeting).get(pk=person.pk)
         return Response(ParticipantSerializer(person).data)
@@ -278,7 +273,7 @@ class JoinView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptySerializer, request)
+        validated_body(EmptySerializer, request)
         user = current_user(request)
         ticket = actions.join(pk, user)
         return Response(
@@ -350,7 +345,7 @@ class MinutesView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptySerializer, request)
+        validated_body(EmptySerializer, request)
         meeting = actions.draft_minutes(pk, current_user(request))
         return _minutes(selectors.with_related(Meeting.objects.filter(pk=meeting.pk)).get())
 

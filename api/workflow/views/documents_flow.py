@@ -27,7 +27,7 @@ from api.common.schema import (
     error_response,
     errors,
 )
-from api.common.serializers import StrictSerializer
+from api.common.serializers import StrictSerializer, validated_body
 from api.documents.selectors import document_or_404
 from api.workflow import actions, selectors
 from api.workflow.serializers.tasks import (
@@ -36,7 +36,6 @@ from api.workflow.serializers.tasks import (
     EmptyBodySerializer,
     WorkflowInstanceRefSerializer,
 )
-from api.workflow.views.tasks import _validated
 
 TAGS = ["documents"]
 
@@ -87,7 +86,7 @@ class SubmitView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(DocumentSubmitSerializer, request)
+        data = validated_body(DocumentSubmitSerializer, request)
         user = current_user(request)
         # actions.submit answers 404 (recorded) for a document the caller cannot see.
         instance = actions.submit(
@@ -113,7 +112,7 @@ class WithdrawView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptyBodySerializer, request)
+        validated_body(EmptyBodySerializer, request)
         return Response(instance_data(actions.withdraw(pk, current_user(request))))
 
 
@@ -170,7 +169,7 @@ class MoveView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(DocumentMoveSerializer, request)
+        data = validated_body(DocumentMoveSerializer, request)
         # actions.admin_move answers 404 (recorded) for a document the caller cannot
         # see and 403 (recorded) for one whose unit the caller does not administer.
         instance = actions.admin_move(
@@ -216,7 +215,7 @@ class EndCirculationView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptyBodySerializer, request)
+        validated_body(EmptyBodySerializer, request)
         return Response(instance_data(actions.end_circulation(pk, current_user(request))))
 
 

@@ -36,6 +36,7 @@ from api.common.schema import (
     errors,
     page_parameters,
 )
+from api.common.serializers import validated_body
 from api.workflow import actions, rules, selectors, step_up
 from api.workflow.models import InstanceState, Task
 from api.workflow.pagination_tasks import DONE_KEY, TODO_KEY, KeysetPagination
@@ -283,13 +284,6 @@ class TaskDetailView(APIView):
         return Response(TaskDetailSerializer(item).data)
 
 
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
-    data = request.data if request.data else {}
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 ACTION_ERRORS = errors(ERR_400, ERR_404, ERR_TASK_409, ERR_422)
 
 
@@ -322,7 +316,7 @@ class ApproveView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(TaskApproveSerializer, request)
+        data = validated_body(TaskApproveSerializer, request)
         user = current_user(request)
         if "webauthn" in data:  # passkey step-up: verified before anything is recorded
             task = step_up.approve_confirmed(
@@ -355,7 +349,7 @@ class ReturnView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(TaskReturnSerializer, request)
+        data = validated_body(TaskReturnSerializer, request)
         user = current_user(request)
         task = actions.return_task(pk, user, opinion=data["opinion"], to=data["to"])
         return Response(task_result(same_or_reload(task, pk, user), user))
@@ -379,7 +373,7 @@ class TransferView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(TaskTransferSerializer, request)
+        data = validated_body(TaskTransferSerializer, request)
         user = current_user(request)
         # transfer returns the new task (someone else's); the answer shows this one.
         actions.transfer(pk, user, to_user_id=data["to_user_id"], opinion=data.get("opinion", ""))
@@ -412,7 +406,7 @@ class AddCountersignerView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        data = _validated(TaskAddCountersignerSerializer, request)
+        data = validated_body(TaskAddCountersignerSerializer, request)
         user = current_user(request)
         actions.add_countersigner(
             pk, user, user_ids=data["user_ids"], opinion=data.get("opinion", "")
@@ -431,7 +425,7 @@ class AcknowledgeView(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        _validated(EmptyBodySerializer, request)
+        validated_body(EmptyBodySerializer, request)
         user = current_user(request)
         task = actions.acknowledge(pk, user)
         return Response(task_result(same_or_reload(task, pk, user), user))
@@ -471,7 +465,7 @@ class BatchApproveView(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(TaskBatchApproveSerializer, request)
+        data = validated_body(TaskBatchApproveSerializer, request)
         ids = data["task_ids"]
         if len(ids) > MAX_BATCH:
             raise ApiError("batch_too_large", status_code=422)
