@@ -48,7 +48,7 @@ bench: $(STAMP) pwa
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy api notifications vpn_gateway
+	$(VENV)/bin/mypy api notifications vpn_gateway cityfakes
 	$(VENV)/bin/lint-imports  # the import layers: pyproject.toml [tool.importlinter]
 
 format: $(STAMP)

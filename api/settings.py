@@ -86,6 +86,12 @@ INSTALLED_APPS = [
     "api.mail",
     "api.publishing",
     "api.accountability",
+    "api.integrations",
+    "api.integrations.esupervision",
+    "api.integrations.video",
+    "api.integrations.citymgmt",
+    "api.integrations.emergency",
+    "api.integrations.basedata",
     "api.portal",
     "api.demo",
 ]

@@ -28,6 +28,12 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("api.portal.urls")),
     path("", include("api.submissions.urls")),
     path("", include("api.accountability.urls")),
+    path("", include("api.integrations.urls")),
+    path("", include("api.integrations.esupervision.urls")),
+    path("", include("api.integrations.video.urls")),
+    path("", include("api.integrations.citymgmt.urls")),
+    path("", include("api.integrations.emergency.urls")),
+    path("", include("api.integrations.basedata.urls")),
 ]
 
 urlpatterns = [

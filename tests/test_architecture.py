@@ -13,7 +13,7 @@ import functools
 import grimp
 import pytest
 
-PACKAGES = ("api", "notifications", "vpn_gateway")
+PACKAGES = ("api", "notifications", "vpn_gateway", "cityfakes")
 
 
 @functools.cache

@@ -1,0 +1,1 @@
+"""The connector layer. Docs: docs/integrations.md."""

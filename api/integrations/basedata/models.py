@@ -1,0 +1,1 @@
+"""Models of api.integrations.basedata. Docs: docs/integrations.md#base-data."""

@@ -1,0 +1,1 @@
+"""Models of api.integrations.citymgmt. Docs: docs/integrations.md#city-management."""

@@ -1,0 +1,1 @@
+"""Models of api.integrations.emergency. Docs: docs/integrations.md#emergency."""

@@ -1,0 +1,1 @@
+"""The e-supervision connector (电子监察). Docs: docs/integrations.md#e-supervision."""

@@ -1,0 +1,1 @@
+"""Models of api.integrations.esupervision. Docs: docs/integrations.md#e-supervision."""

@@ -1,0 +1,1 @@
+"""Models of api.integrations. Docs: docs/integrations.md."""

@@ -1,0 +1,5 @@
+"""URLs of api.integrations, mounted under /api/v1/. Docs: docs/integrations.md."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,1 @@
+"""The video resources connector (天网, traffic, city cameras). Docs: docs/integrations.md#video."""

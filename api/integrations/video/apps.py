@@ -1,0 +1,9 @@
+"""App config for api.integrations.video. Docs: docs/integrations.md#video."""
+
+from django.apps import AppConfig
+
+
+class VideoConfig(AppConfig):
+    name = "api.integrations.video"
+    label = "integrations_video"
+    default_auto_field = "django.db.models.BigAutoField"

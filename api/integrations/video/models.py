@@ -1,0 +1,1 @@
+"""Models of api.integrations.video. Docs: docs/integrations.md#video."""
