@@ -50,7 +50,7 @@ MAX_DOCUMENT_CHARS = 200_000
 # Relevance is computed for the newest CANDIDATES matches only: a word that is in half
 # of 200k posts (安全) must not make every search rank 100k rows. Older matches than
 # that would need very high relevance to beat the recency factor anyway.
-CANDIDATES = 1000
+CANDIDATES = 500
 # Relevance is divided by (1 + age / RECENCY_DAYS): a month-old match needs about
 # twice the relevance of today's to rank above it.
 RECENCY_DAYS = 30.0

@@ -13,7 +13,7 @@ from api.common.errors import ApiError
 from api.common.i18n import t
 from api.common.params import MAX_ID
 from api.portal.models import PortalPreference
-from api.portal.selectors import BLOCKS, MAX_CHANNELS
+from api.portal.selectors import BLOCKS, MAX_CHANNELS, forget_layout
 from api.publishing.models import Channel
 
 
@@ -61,4 +61,6 @@ def save_preferences(user: User, blocks: Any, channel_ids: Any) -> PortalPrefere
             object_id=preference.pk,
             detail={"blocks": blocks, "channel_ids": channel_ids},
         )
+        user_id = user.pk
+        transaction.on_commit(lambda: forget_layout(user_id))
     return preference

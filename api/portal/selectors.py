@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Window
 from django.utils import timezone
 
 from api.accounts.models import User
@@ -31,7 +31,7 @@ from api.stats.access import StatsScope, scope_of
 from api.supervision.models import ItemState
 from api.supervision.selectors import visible_items
 from api.workdays.deadlines import TZ
-from api.workflow.selectors import summary, todo_tasks
+from api.workflow.selectors import todo_tasks
 
 BLOCKS = ("todo", "must_read", "news", "dashboard")
 MAX_CHANNELS = 8
@@ -58,12 +58,30 @@ def default_channel_ids(user: User) -> list[int]:
 
 
 def todo_block(user: User, now: datetime) -> dict[str, Any]:
-    counts = summary(user)
-    # Only the five columns the block shows: whole task rows with their five joined
-    # tables cost more to build than the query takes (docs/performance.md).
-    rows = todo_tasks(user).values(
-        "id", "step_name", "due_at", "document__title", "document__urgency"
-    )[:URGENT_TASKS]
+    """The badge counts and the three most urgent tasks in one query: the counts are
+    window aggregates over all the person's open tasks, computed before the LIMIT."""
+    every = Window(Count("id"))
+    rows = list(
+        todo_tasks(user)
+        .annotate(
+            n_todo=every,
+            n_overdue=Window(Count("id", filter=Q(due_at__lt=now))),
+            n_unread=Window(Count("id", filter=Q(read_at__isnull=True))),
+        )
+        # Only the columns the block shows: whole task rows with their five joined
+        # tables cost more to build than the query takes (docs/performance.md).
+        .values(
+            "id",
+            "step_name",
+            "due_at",
+            "document__title",
+            "document__urgency",
+            "n_todo",
+            "n_overdue",
+            "n_unread",
+        )[:URGENT_TASKS]
+    )
+    first = rows[0] if rows else {}
     urgent = [
         {
             "id": row["id"],
@@ -75,18 +93,25 @@ def todo_block(user: User, now: datetime) -> dict[str, Any]:
         }
         for row in rows
     ]
-    return {**counts, "urgent": urgent}
+    return {
+        "todo": int(first.get("n_todo") or 0),
+        "overdue": int(first.get("n_overdue") or 0),
+        "unread": int(first.get("n_unread") or 0),
+        "urgent": urgent,
+    }
 
 
 def must_read_block(user: User) -> dict[str, Any]:
-    unread = publishing.unread_must_reads(user)
+    """The unread must-read notices: the first few and their count in one query."""
     items = list(
-        unread.values("id", "title", "author_unit__name", "published_at", "read_deadline")[
-            : MUST_READ_ITEMS + 1
+        publishing.unread_must_reads(user)
+        .annotate(n_unread=Window(Count("id")))
+        .values("id", "title", "author_unit__name", "published_at", "read_deadline", "n_unread")[
+            :MUST_READ_ITEMS
         ]
     )
     return {
-        "count": len(items) if len(items) <= MUST_READ_ITEMS else unread.count(),
+        "count": int(items[0]["n_unread"]) if items else 0,
         "items": [
             {
                 "id": p["id"],
@@ -95,7 +120,7 @@ def must_read_block(user: User) -> dict[str, Any]:
                 "published_at": client_datetime(p["published_at"]),
                 "read_deadline": client_datetime(p["read_deadline"]),
             }
-            for p in items[:MUST_READ_ITEMS]
+            for p in items
         ],
     }
 
@@ -280,11 +305,39 @@ def dashboard_block(user: User, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def home(user: User) -> dict[str, Any]:
-    now = timezone.now()
+LAYOUT_KEY = "portal:layout:v1:{user_id}"
+
+
+def forget_layout(user_id: int) -> None:
+    """Drop a person's cached blocks and channels (after they saved new ones)."""
+    cache.delete(LAYOUT_KEY.format(user_id=user_id))
+
+
+def layout_of(user: User) -> tuple[list[str], list[int]]:
+    """The person's blocks and channels (their choice, or the defaults). Cached with the
+    news generation it was read under, so a new or changed channel is seen at once; a
+    saved choice drops the entry (api/portal/actions.py). One cache round trip when
+    warm instead of two queries (docs/portal.md#caching)."""
+    seconds = settings.GOVDESK_PORTAL_NEWS_SECONDS
+    key = LAYOUT_KEY.format(user_id=user.pk)
+    generation = 0
+    if seconds > 0:
+        found = cache.get_many([NEWS_GENERATION_KEY, key])
+        generation = found.get(NEWS_GENERATION_KEY) or 0
+        cached = found.get(key)
+        if cached is not None and cached[0] == generation:
+            return list(cached[1]), list(cached[2])
     preference = preference_of(user)
     blocks = [b for b in (preference.blocks or list(BLOCKS)) if b in BLOCKS]
-    channel_ids = preference.channel_ids or default_channel_ids(user)
+    channel_ids = list(preference.channel_ids or default_channel_ids(user))
+    if seconds > 0:
+        cache.set(key, (generation, blocks, channel_ids), seconds)
+    return blocks, channel_ids
+
+
+def home(user: User) -> dict[str, Any]:
+    now = timezone.now()
+    blocks, channel_ids = layout_of(user)
     response: dict[str, Any] = {
         "user": {
             "id": user.pk,

@@ -203,3 +203,45 @@ def test_news_cache_follows_post_changes(
     assert only_office in {p["id"] for p in _home(client).json()["news"][0]["posts"]}
     tom = client_for(world.township_reader)
     assert only_office not in {p["id"] for p in _home(tom).json()["news"][0]["posts"]}
+
+
+def test_counts_come_with_the_urgent_tasks(world, org, personas):
+    """The to-do counts are window aggregates over every open task, not over the three
+    urgent ones shown; the must-read count likewise covers more than the items shown."""
+    leo = personas["leo"]
+    _tasks(org, leo, personas["bob"], 7)
+    for i in range(7):
+        publish(world, {"kind": "city"}, title=f"必读{i}", must_read=True)
+    home = _home(client_for(leo)).json()
+    assert home["todo"]["todo"] == 7 and home["todo"]["overdue"] == 2
+    assert home["todo"]["unread"] == 7 and len(home["todo"]["urgent"]) == 3
+    assert home["must_read"]["count"] == 7 and len(home["must_read"]["items"]) == 5
+    empty = _home(client_for(personas["charlie"])).json()
+    assert (empty["todo"]["todo"], empty["todo"]["overdue"], empty["todo"]["urgent"]) == (0, 0, [])
+
+
+def test_warm_home_reads_its_layout_from_the_cache(
+    world, personas, settings, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """With the caches on, a warm home makes no query for the person's blocks and
+    channels; a saved choice and a new channel are both seen on the very next home."""
+    settings.GOVDESK_PORTAL_NEWS_SECONDS = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(world, {"kind": "city"}, title="通知甲")
+    client = client_for(personas["bob"])
+    cold = _count(client)
+    with django_assert_max_num_queries(cold - 3):  # preference, channels, news posts
+        _home(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.put(
+            "/api/v1/portal/preferences/",
+            {"blocks": ["news"], "channel_ids": [world.channel.pk]},
+            format="json",
+        )
+    assert saved.status_code == 200
+    assert _home(client).json()["blocks"] == ["news"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.put("/api/v1/portal/preferences/", {"blocks": [], "channel_ids": []}, format="json")
+        extra = Channel.objects.create(name="新栏目", code="fresh")
+    channels = [c["channel"]["id"] for c in _home(client).json()["news"]]
+    assert extra.pk in channels
