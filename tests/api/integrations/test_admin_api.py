@@ -75,9 +75,7 @@ def test_others_are_refused_and_audited(sample, personas):
     for persona in ("alice", "sam", "bob"):
         assert client_for(personas[persona]).get("/api/v1/integrations/").status_code == 403
     assert (
-        AuditEvent.objects.filter(
-            action="integrations.connectors_list", result="denied"
-        ).count()
+        AuditEvent.objects.filter(action="integrations.connectors_list", result="denied").count()
         == 3
     )
     response = client_for(personas["alice"]).get("/api/v1/integrations/sample/dead-letters/")
