@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from api.accounts.models import User
 from api.accounts.roles import is_city_it_admin
-from api.audit.recorder import record_denied
+from api.audit.recorder import record, record_denied
 from api.common.auth import current_user
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 from api.common.i18n import Msg
@@ -253,13 +253,23 @@ class DeadLetterListView(APIView):
         responses={200: s.ReceivedRecordPageSerializer, **errors(ERR_403, ERR_404)},
     )
     def get(self, request: Request, name: str) -> Response:
-        _admin_only(current_user(request), "integrations.dead_letters_list", connector=name[:40])
+        user = current_user(request)
+        _admin_only(user, "integrations.dead_letters_list", connector=name[:40])
         try:
             registry.get(name)
         except KeyError:
             raise NotFound() from None
         paginator = DeadLetterPagination()
         page = paginator.paginate_queryset(selectors.dead_letters(name), request, view=self) or []
+        # The payloads are the other system's records, personal data included: who read
+        # them is kept (as supervisors' reads are).
+        record(
+            "integrations.dead_letters_viewed",
+            actor=user,
+            object_type="integrations.connector",
+            object_id=name,
+            detail={"connector": name, "records": [r.pk for r in page]},
+        )
         return paginator.get_paginated_response([s.record_data(r) for r in page])
 
 
