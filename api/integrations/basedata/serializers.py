@@ -83,7 +83,8 @@ class DatasetSerializer(serializers.Serializer):
 
 class DatasetFilterSerializer(QuerySerializer):
     database = serializers.ChoiceField(choices=BaseDatabase.choices, required=False)
-    active = serializers.BooleanField(required=False)
+    # A QueryDict reads a missing boolean as false: None keeps "not given" apart.
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class AccessRequestInSerializer(StrictSerializer):

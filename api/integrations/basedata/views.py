@@ -116,7 +116,7 @@ class DatasetListView(generics.GenericAPIView):
         query = cast(dict[str, Any], params.validated_data)
         datasets = selectors.datasets()
         for name in ("database", "active"):
-            if name in query:
+            if query.get(name) is not None:
                 datasets = datasets.filter(**{name: query[name]})
         page = self.paginate_queryset(datasets)
         context = _dataset_context(user, [d.pk for d in page or []])

@@ -14,7 +14,7 @@ from api.integrations.basedata.models import AccessRequest, Dataset, RequestStat
 from cityfakes.basedata import BaseDataFake, catalogue
 from notifications.fakes.server import serve
 
-SECRET = "basedata-test-secret"  # noqa: S105 - the fake's, loopback only
+SECRET = "basedata-test-secret"
 POPULATION = "population.residents"
 
 

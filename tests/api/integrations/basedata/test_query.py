@@ -62,7 +62,11 @@ def test_with_a_grant_personal_fields_are_masked(personas, datasets, fake):
         assert row["name"].endswith("*") and row["address"].endswith("****")
         assert row["gender"] in ("男", "女")  # not personal: as sent
     first = body["rows"][0]
-    source = next(r for k, r in raw.items() if k[:3] + k[-4:] == first["id_number"][:3] + first["id_number"][-4:])
+    source = next(
+        r
+        for k, r in raw.items()
+        if k[:3] + k[-4:] == first["id_number"][:3] + first["id_number"][-4:]
+    )
     assert first["phone"] == source["phone"][:3] + "****" + source["phone"][-4:]
     log = QueryLog.objects.get(pk=body["query_id"])
     assert (log.outcome, log.rows_returned, log.grant_id, log.truncated) == ("ok", 5, held.pk, True)
