@@ -15,8 +15,11 @@ speaks, so a city's integrator can compare it with their real platform:
   ``limit`` (the platform's own cap is 500), ``total`` counting all matches. Rows are
   unmasked: masking is GovDesk's job, by its grants.
 
-Every request needs ``Authorization: Bearer <secret>`` (the connector's secret): 401
-otherwise. ``fail_next`` makes the next requests answer 503, for retry tests.
+Every request is signed with the connector's secret as GovDesk's connector layer signs
+(``X-GovDesk-Timestamp`` and ``X-GovDesk-Signature``, cityfakes/signing.py; a GET signs
+the empty body): 401 otherwise. A query's body names whom it is for (``requested_by``:
+``{"user_id", "unit_code"}``); the fake keeps it in ``queries``. ``fail_next`` makes the
+next requests answer 503, for retry tests.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ import random
 import threading
 from datetime import date, timedelta
 from typing import Any
+
+from cityfakes.server import FakeContext
+from cityfakes.signing import verify
 
 PLATFORM_CAP = 500
 REGION = "360502"  # the demo city's district code prefix (fictional people, real format)
@@ -275,8 +281,8 @@ class BaseDataFake:
     # --- the contract --------------------------------------------------------------------
 
     def __call__(self, req: Any) -> tuple[int, Any]:
-        if req.headers.get("authorization", "") != f"Bearer {self.secret}":
-            return 401, {"error": "bad credentials"}
+        if not self.secret or verify(self.secret, req.body, req.headers):
+            return 401, {"error": "bad or missing signature"}
         with self._lock:
             if self.failures_left > 0:
                 self.failures_left -= 1
@@ -317,11 +323,11 @@ class BaseDataFake:
         with self._lock:
             self.queries.append(
                 {"dataset": dataset_id, "parameters": parameters,
-                 "on_behalf_of": req.headers.get("x-govdesk-on-behalf-of", "")}
+                 "requested_by": body.get("requested_by")}
             )  # fmt: skip
         return 200, {"rows": matching[: min(limit, PLATFORM_CAP)], "total": len(matching)}
 
 
-def create(secret: str) -> BaseDataFake:
+def make(context: FakeContext) -> BaseDataFake:
     """The fake as ``python -m cityfakes serve`` mounts it under ``/basedata/``."""
-    return BaseDataFake(secret)
+    return BaseDataFake(context.secret)

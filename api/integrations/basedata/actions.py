@@ -283,7 +283,7 @@ def run_query(
             dataset.source_id,
             checked,
             wanted,
-            on_behalf_of=f"{actor.unit.code}/{actor.pk}",
+            requested_by={"user_id": actor.pk, "unit_code": actor.unit.code},
         )
     except (platform.NotConfigured, platform.Unavailable, platform.Refused) as exc:
         code, message, status = {

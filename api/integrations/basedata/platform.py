@@ -1,11 +1,12 @@
 """Calls to the base-data platform: the catalogue feed (pulled) and the query API.
 
-Docs: docs/integrations.md#base-data. Server to server: the connector's URL and
-secret come from the connector layer's configuration
-(``GOVDESK_INTEGRATION_BASEDATA_URL`` and ``..._SECRET`` or ``..._SECRET_FILE``) and
-every request goes through the layer's one HTTP client. The secret travels as a bearer
-token; the person and unit a query is made for travel in ``X-GovDesk-On-Behalf-Of``
-so the platform's own log can name them too.
+Docs: docs/integrations.md#base-data. Server to server through the connector layer:
+the URL and secret are the layer's configuration (``GOVDESK_INTEGRATION_BASEDATA_URL``
+and ``..._SECRET`` or ``..._SECRET_FILE``), every request goes through the layer's one
+HTTP client, which signs it with the secret (``X-GovDesk-Timestamp`` /
+``X-GovDesk-Signature``) and maps failures to ``TransientError`` / ``PermanentError``.
+The person and unit a query is made for travel in the signed body (``requested_by``)
+so the platform's own log names them too.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Bridge to the connector layer (api/integrations/config.py, http.py): the only two
-# names this module needs from it.
-from api.integrations.basedata import layer_bridge as bridge
+from api.integrations import config as connector_config
+from api.integrations import http
+from api.integrations.errors import PermanentError, TransientError
 
 NAME = "basedata"
+CATALOGUE_PAGE = 100
 
 
 class NotConfigured(Exception):
@@ -38,36 +40,36 @@ class Answer:
     total: int
 
 
-def _headers(secret: str, on_behalf_of: str = "") -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
-    if on_behalf_of:
-        headers["X-GovDesk-On-Behalf-Of"] = on_behalf_of
-    return headers
-
-
-def fetch_catalogue(config: Any, http: Any, cursor: str, limit: int = 100) -> dict[str, Any]:
-    """One page of the catalogue after ``cursor``: ``{"items", "next_cursor", "more"}``."""
-    params = {"limit": str(limit)}
+def fetch_catalogue(client: http.Client, cursor: str) -> dict[str, Any]:
+    """One page of catalogue changes after ``cursor``: ``{"items", "next_cursor", "more"}``
+    (the layer's errors pass through: the pull is retried by the layer)."""
+    params = {"limit": str(CATALOGUE_PAGE)}
     if cursor:
         params["cursor"] = cursor
-    body = bridge.get_json(
-        http, config, "/catalogue", params=params, headers=_headers(bridge.secret(config))
-    )
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise Refused("catalogue: the answer has no items list")
+    body = client.get_json("/catalogue", params)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("items"), list)
+        or not isinstance(body.get("next_cursor"), str)
+    ):
+        raise PermanentError("GET /catalogue: the answer has no items list or next_cursor")
     return body
 
 
-def query(source_id: str, parameters: dict[str, Any], limit: int, *, on_behalf_of: str) -> Answer:
-    config = bridge.load_config(NAME)
-    if config is None:
+def query(
+    source_id: str, parameters: dict[str, Any], limit: int, *, requested_by: dict[str, Any]
+) -> Answer:
+    config = connector_config.load(NAME)
+    if not config.configured:
         raise NotConfigured()
-    body = bridge.post_json(
-        config,
-        f"/datasets/{source_id}/query",
-        {"parameters": parameters, "limit": limit},
-        headers=_headers(bridge.secret(config), on_behalf_of),
-    )
+    body_out = {"parameters": parameters, "limit": limit, "requested_by": requested_by}
+    try:
+        with http.client(config) as client:
+            body = client.post_json(f"/datasets/{source_id}/query", body_out)
+    except TransientError as exc:
+        raise Unavailable(str(exc)) from None
+    except PermanentError as exc:
+        raise Refused(str(exc)) from None
     rows = body.get("rows") if isinstance(body, dict) else None
     total = body.get("total") if isinstance(body, dict) else None
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from api.integrations.basedata.catalogue import apply_entry
 from api.integrations.basedata.models import AccessRequest, Dataset, RequestStatus
+from api.integrations.testing import configure, run_fake
 from cityfakes.basedata import BaseDataFake, catalogue
-from notifications.fakes.server import serve
 
 SECRET = "basedata-test-secret"
 POPULATION = "population.residents"
@@ -27,9 +27,8 @@ def owners(org) -> dict[str, str]:
 @pytest.fixture
 def fake(org, monkeypatch) -> Iterator[BaseDataFake]:
     handler = BaseDataFake(SECRET, owners=owners(org))
-    with serve(handler) as server:
-        monkeypatch.setenv("GOVDESK_INTEGRATION_BASEDATA_URL", server.url.rstrip("/"))
-        monkeypatch.setenv("GOVDESK_INTEGRATION_BASEDATA_SECRET", SECRET)
+    with run_fake(lambda: handler) as url:
+        configure(monkeypatch, "basedata", url, SECRET)
         yield handler
 
 

@@ -70,7 +70,7 @@ def test_with_a_grant_personal_fields_are_masked(personas, datasets, fake):
     assert first["phone"] == source["phone"][:3] + "****" + source["phone"][-4:]
     log = QueryLog.objects.get(pk=body["query_id"])
     assert (log.outcome, log.rows_returned, log.grant_id, log.truncated) == ("ok", 5, held.pk, True)
-    assert fake.queries[-1]["on_behalf_of"] == f"{charlie.unit.code}/{charlie.pk}"
+    assert fake.queries[-1]["requested_by"] == {"user_id": charlie.pk, "unit_code": "C-DRC"}
     assert AuditEvent.objects.filter(action="basedata.queried", actor_id=charlie.pk).exists()
 
 
