@@ -30,9 +30,14 @@ class BaseDataUnitRefSerializer(serializers.Serializer):
 
 class DatasetFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
     kind = serializers.ChoiceField(choices=FieldKind.choices)
     personal = serializers.SerializerMethodField(help_text="masked unless the grant is unmasked")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Declared here: "label" as a class attribute would shadow Field.label.
+        fields["label"] = serializers.CharField(help_text="the column's Chinese name")
+        return fields
 
     def get_personal(self, obj: dict[str, Any]) -> bool:
         return obj["kind"] in PERSONAL_KINDS
@@ -40,10 +45,15 @@ class DatasetFieldSerializer(serializers.Serializer):
 
 class DatasetParameterSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
     type = serializers.ChoiceField(choices=ParameterType.choices)
-    required = serializers.BooleanField()
     kind = serializers.CharField(help_text="a FieldKind when the value is personal, else empty")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Declared here: class attributes would shadow Field.label and Field.required.
+        fields["label"] = serializers.CharField()
+        fields["required"] = serializers.BooleanField()
+        return fields
 
 
 class GrantRefSerializer(serializers.Serializer):
