@@ -137,9 +137,7 @@ def request_access(
     return created
 
 
-def _decide(
-    request_id: int, actor: User, *, approve: bool, reason: str, action: str
-) -> AccessRequest:
+def _owner_check(request_id: int, actor: User, action: str) -> AccessRequest:
     found = selectors.request_or_404(actor, request_id, action)
     if not selectors.owns_data_of(actor, found.dataset.owner_unit):
         record_denied(action, actor=actor, obj=found, detail={"reason": "not_owner_admin"})
@@ -147,6 +145,13 @@ def _decide(
     if found.requester_id == actor.pk:
         record_denied(action, actor=actor, obj=found, detail={"reason": "self_decision"})
         raise Forbidden("self_approval", errors.SELF_DECISION)
+    return found
+
+
+def _decide(
+    request_id: int, actor: User, *, approve: bool, reason: str, action: str
+) -> AccessRequest:
+    found = _owner_check(request_id, actor, action)
     with transaction.atomic():
         locked = AccessRequest.objects.select_for_update().get(pk=request_id)
         if locked.status != RequestStatus.PENDING:
@@ -186,6 +191,35 @@ def approve(request_id: int, actor: User, *, reason: str = "") -> AccessRequest:
 
 def refuse(request_id: int, actor: User, *, reason: str) -> AccessRequest:
     return _decide(request_id, actor, approve=False, reason=reason, action="basedata.refuse")
+
+
+def revoke(request_id: int, actor: User, *, reason: str) -> AccessRequest:
+    """The owner's admin ends a grant before its period ends (misuse, the duty is over)."""
+    found = _owner_check(request_id, actor, "basedata.revoke")
+    with transaction.atomic():
+        locked = AccessRequest.objects.select_for_update().get(pk=request_id)
+        if locked.status != RequestStatus.APPROVED:
+            raise Conflict("basedata_not_granted", errors.NOT_GRANTED, status_code=409)
+        locked.status = RequestStatus.REVOKED
+        locked.decision_reason = reason
+        locked.save(update_fields=["status", "decision_reason"])
+        _notify(
+            found.requester,
+            f"基础数据使用授权已收回：{found.dataset.name}",
+            reason[:300],
+            f"basedata_revoked:{locked.pk}",
+        )
+        record(
+            "basedata.access_revoked",
+            actor=actor,
+            obj=locked,
+            detail={
+                "dataset": found.dataset.source_id,
+                "requester_id": found.requester_id,
+                "reason": reason[:500],
+            },
+        )
+    return locked
 
 
 # --- the proxy query ---------------------------------------------------------------------

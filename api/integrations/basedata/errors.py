@@ -26,6 +26,7 @@ NOT_OWNER = Msg(
 )
 SELF_DECISION = Msg("不能审批自己提交的申请。", "You cannot decide a request you filed yourself.")
 NOT_PENDING = Msg("该申请已审批。", "This request has already been decided.")
+NOT_GRANTED = Msg("该申请不是有效授权，无法收回。", "This request is not an active grant.")
 REQUEST_PENDING = Msg(
     "您已有一条该数据集的待审批申请。",
     "You already have a pending request for this dataset.",

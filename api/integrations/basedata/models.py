@@ -56,6 +56,7 @@ class RequestStatus(models.TextChoices):
     PENDING = "pending", "待审批"
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "已拒绝"
+    REVOKED = "revoked", "已收回"
 
 
 class QueryOutcome(models.TextChoices):

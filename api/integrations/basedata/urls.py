@@ -33,5 +33,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.RefuseView.as_view(),
         name="basedata-access-refuse",
     ),
+    path(
+        f"{P}access-requests/<int:pk>/revoke/",
+        views.RevokeView.as_view(),
+        name="basedata-access-revoke",
+    ),
     path(f"{P}query-logs/", views.QueryLogListView.as_view(), name="basedata-query-logs"),
 ]

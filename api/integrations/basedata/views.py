@@ -72,6 +72,7 @@ ERR_REQUEST_409 = {
 ERR_DECIDE_403 = {
     403: error_response("basedata_not_owner — not an admin of the owner unit; self_approval")
 }
+ERR_NOT_GRANTED = {409: error_response("basedata_not_granted — not an approved grant")}
 ERR_DECIDED = {409: error_response("basedata_request_decided — already decided")}
 
 
@@ -283,6 +284,25 @@ class RefuseView(APIView):
         data = validated_body(RefuseInSerializer, request)
         decided = actions.refuse(pk, current_user(request), reason=data["reason"])
         return _request_response(decided.pk)
+
+
+class RevokeView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="basedata_access_requests_revoke",
+        summary="Revoke an approved grant before its end, with a reason (owner unit's admin)",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=RefuseInSerializer,
+        responses={
+            200: AccessRequestSerializer,
+            **errors(ERR_400, ERR_DECIDE_403, ERR_404, ERR_NOT_GRANTED),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated_body(RefuseInSerializer, request)
+        revoked = actions.revoke(pk, current_user(request), reason=data["reason"])
+        return _request_response(revoked.pk)
 
 
 class QueryLogListView(generics.GenericAPIView):

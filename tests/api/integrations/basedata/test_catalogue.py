@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from api.accounts.models import User
 from api.integrations.basedata.catalogue import InvalidEntry, apply_entry, source_id_of
 from api.integrations.basedata.masking import mask_parameters, mask_value, shape_rows
 from api.integrations.basedata.models import Dataset
@@ -109,9 +110,11 @@ def test_fake_people_have_valid_id_numbers():
 
 
 @pytest.mark.django_db
-def test_demo_seed_is_idempotent():
+def test_demo_seed_is_idempotent_and_the_demo_clerk_queries_masked(monkeypatch):
     from api.integrations.basedata import demo
-    from tests.personas import make_unit, make_user
+    from api.integrations.testing import configure, run_fake
+    from cityfakes.basedata import BaseDataFake
+    from tests.personas import client_for, make_unit, make_user
 
     city = make_unit("新城市人民政府", "city", code="XC")
     office = make_unit("新城市人民政府办公室", "office", city, code="XC-OFF")
@@ -122,3 +125,14 @@ def test_demo_seed_is_idempotent():
     first = demo.seed()
     assert first == {"basedata_datasets_created": 2, "basedata_requests_created": 2}
     assert demo.seed() == {"basedata_datasets_created": 0, "basedata_requests_created": 0}
+    clerk = User.objects.get(username="clerk")
+    dataset = Dataset.objects.get(source_id=demo.GRANTED)
+    with run_fake(lambda: BaseDataFake("demo-secret")) as url:
+        configure(monkeypatch, "basedata", url, "demo-secret")
+        client = client_for(clerk)
+        client.default_format = "json"
+        response = client.post(f"/api/v1/integrations/basedata/datasets/{dataset.pk}/query/", {})
+    assert response.status_code == 200, response.content
+    row = response.json()["rows"][0]
+    assert row["representative_id_number"][3:14] == "*" * 11
+    assert row["contact_phone"][3:7] == "****"

@@ -215,3 +215,22 @@ def test_who_sees_requests_and_logs(personas, org, datasets, fake):
     assert [d["source_id"] for d in listed] == [POPULATION]
     assert listed[0]["my_grant"] is None
     assert {f["name"]: f["personal"] for f in listed[0]["fields"]}["id_number"] is True
+
+
+def test_the_owner_revokes_a_grant(personas, datasets, fake):
+    dataset = datasets[POPULATION]
+    held = grant(dataset, personas["charlie"])
+    query = BASE + f"datasets/{dataset.pk}/query/"
+    assert api(personas["charlie"]).post(query, {}).status_code == 200
+    url = REQUESTS + f"{held.pk}/revoke/"
+    assert api(personas["charlie"]).post(url, {"reason": "x"}).status_code == 403
+    assert api(personas["dana"]).post(url, {"reason": "x"}).status_code == 404
+    assert api(personas["alice"]).post(url, {}).status_code == 400
+    revoked = api(personas["alice"]).post(url, {"reason": "核查工作已结束"})
+    assert revoked.status_code == 200
+    assert (revoked.json()["status"], revoked.json()["in_force"]) == ("revoked", False)
+    assert AuditEvent.objects.filter(action="basedata.access_revoked").exists()
+    response = api(personas["charlie"]).post(query, {})
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "basedata_no_grant")
+    again = api(personas["alice"]).post(url, {"reason": "again"})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "basedata_not_granted")
