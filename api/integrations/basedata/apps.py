@@ -7,3 +7,9 @@ class BaseDataConfig(AppConfig):
     name = "api.integrations.basedata"
     label = "integrations_basedata"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from api.integrations import registry
+        from api.integrations.basedata.connector import SPEC
+
+        registry.register(SPEC)
