@@ -7,7 +7,8 @@ legal limit) and **late**, the **on-time rate** (on time ÷ items, null without 
 the **average working days** of each stage and of the whole item over those items,
 the alerts raised in it per level; and, as of now, the unit's **open** items and how
 many of them are over their limit (黄牌/红牌). Two aggregate queries for any number of
-units.
+units. The late rate (late ÷ items) enters the unit efficiency score with the weight
+``GOVDESK_STATS_WEIGHT_ESUPERVISION`` (10).
 """
 
 from __future__ import annotations
@@ -112,5 +113,12 @@ def install() -> None:
             "period, on time, average working days per stage, alerts "
             "(docs/integrations.md#e-supervision)",
             report_title="电子监察（行政审批办件按时办结情况及预警、黄牌、红牌）",
+            # The efficiency score deducts weight × late ÷ completed items.
+            score_part=contributions.ScorePart(
+                label="电子监察超期率",
+                weight_setting="GOVDESK_STATS_WEIGHT_ESUPERVISION",
+                count="late",
+                base="items",
+            ),
         )
     )
