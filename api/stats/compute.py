@@ -229,11 +229,14 @@ def figures_by(
     now: datetime | None = None,
     weights: Weights | None = None,
     restrict: Q | None = None,
+    contributed: dict[int, dict[str, Any]] | None = None,
 ) -> dict[Any, Figures]:
     """Figures per value of ``group`` (``stat_unit``, ``stat_person`` or ``step_kind``),
     in three queries whatever the number of tasks: the counts and (on PostgreSQL) the
     percentiles in one aggregate, the still-open overdue in another, and on SQLite the
-    handling times of the period for the Python percentiles."""
+    handling times of the period for the Python percentiles. Per unit, the scored
+    contributions' figures come along (from ``contributed`` when the caller has them
+    already, else one provider call each)."""
     now = now or timezone.now()
     weights = weights or Weights.from_settings()
     base = handled(period)
@@ -267,18 +270,23 @@ def figures_by(
             result[key].median_seconds = percentile_cont(values, 0.5)
             result[key].p90_seconds = percentile_cont(values, 0.9)
     if group == "stat_unit" and result:
-        _add_scored_contributions(result, period)
+        _add_scored_contributions(result, period, contributed)
     return dict(result)
 
 
-def _add_scored_contributions(result: dict[Any, Figures], period: Period) -> None:
+def _add_scored_contributions(
+    result: dict[Any, Figures], period: Period, contributed: dict[int, dict[str, Any]] | None
+) -> None:
     """The (count, base) of each scored contribution, in ``Figures.extra`` of each unit
-    that has figures (one provider call per contribution)."""
+    that has figures."""
     ids = [pk for pk in result if pk is not None]
     for contribution in contributions.scored():
         part = contribution.score_part
         assert part is not None  # noqa: S101 - scored() keeps only these
-        values = contribution.provider(ids, period.start, period.end)
+        if contributed is not None:
+            values = {pk: (contributed.get(pk) or {}).get(contribution.key) for pk in ids}
+        else:
+            values = contribution.provider(ids, period.start, period.end)
         for pk in ids:
             figures = values.get(pk) or contribution.empty()
             result[pk].extra[contribution.key] = (figures[part.count], figures[part.base])
@@ -382,9 +390,16 @@ def unit_rows(
 ) -> list[dict[str, Any]]:
     """One row per unit (units without records included, with no score)."""
     units = list(units)
-    figures = figures_by("stat_unit", period, now=now, weights=weights, restrict=unit_filter(units))
-    documents = document_figures([u.pk for u in units], period, now=now)
     contributed = contributions.unit_figures([u.pk for u in units], period.start, period.end)
+    figures = figures_by(
+        "stat_unit",
+        period,
+        now=now,
+        weights=weights,
+        restrict=unit_filter(units),
+        contributed=contributed,
+    )
+    documents = document_figures([u.pk for u in units], period, now=now)
     rows = []
     for unit in units:
         unit_figures = figures.get(unit.pk, Figures())

@@ -5,9 +5,9 @@ docs/integrations.md#e-supervision.
 For a period [start, end): **items** completed (办结) in it, **on time** (used ≤ the
 legal limit) and **late**, the **on-time rate** (on time ÷ items, null without items),
 the **average working days** of each stage and of the whole item over those items,
-the alerts raised in it per level; and, as of now, the unit's **open** items and how
-many of them are over their limit (黄牌/红牌). Two aggregate queries for any number of
-units. The late rate (late ÷ items) enters the unit efficiency score with the weight
+and, as of now, the unit's **open** items and how many of them are over their limit
+(黄牌/红牌) — one aggregate query for any number of units; the API adds the alerts
+raised in the period per level (a second query). The late rate (late ÷ items) enters the unit efficiency score with the weight
 ``GOVDESK_STATS_WEIGHT_ESUPERVISION`` (10).
 """
 
@@ -30,9 +30,6 @@ COLUMNS = (
     ("on_time_rate", "电子监察按时办结率"),
     ("open", "电子监察在办件数"),
     ("open_over_limit", "电子监察在办超期"),
-    ("alerts_notice", "预警数"),
-    ("alerts_yellow", "黄牌数"),
-    ("alerts_red", "红牌数"),
 )
 
 
@@ -45,7 +42,6 @@ def empty() -> dict[str, Any]:
         "average_days": {stage: None for stage in (*TIMED_STAGES, "total")},
         "open": 0,
         "open_over_limit": 0,
-        **{f"alerts_{level}": 0 for level in LEVELS},
     }
 
 
@@ -54,7 +50,8 @@ def _days(seconds: float | None) -> float | None:
 
 
 def unit_figures(unit_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, dict]:
-    """Per unit id (every id present): the figures of ``[start, end)``."""
+    """Per unit id (every id present): the item figures of ``[start, end)``, in one
+    query (the contribution to each statistics row)."""
     done = Q(complete_at__gte=start, complete_at__lt=end)
     is_open = Q(complete_at__isnull=True)
     rows = (
@@ -69,12 +66,6 @@ def unit_figures(unit_ids: Sequence[int], start: datetime, end: datetime) -> dic
             total=Avg("used_seconds", filter=done),
             **{stage: Avg(f"{stage}_seconds", filter=done) for stage in TIMED_STAGES},
         )
-        .order_by()
-    )
-    alerts = (
-        Alert.objects.filter(unit_id__in=list(unit_ids), raised_at__gte=start, raised_at__lt=end)
-        .values("unit_id", "level")
-        .annotate(n=Count("id"))
         .order_by()
     )
     result = {pk: empty() for pk in unit_ids}
@@ -92,7 +83,19 @@ def unit_figures(unit_ids: Sequence[int], start: datetime, end: datetime) -> dic
                 stage: _days(row[stage]) for stage in (*TIMED_STAGES, "total")
             },
         )
-    for row in alerts:
+    return result
+
+
+def alert_counts(unit_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, dict]:
+    """Per unit id: the alerts raised in ``[start, end)`` per level (one query)."""
+    result = {pk: {f"alerts_{level}": 0 for level in LEVELS} for pk in unit_ids}
+    rows = (
+        Alert.objects.filter(unit_id__in=list(unit_ids), raised_at__gte=start, raised_at__lt=end)
+        .values("unit_id", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
         result[row["unit_id"]][f"alerts_{row['level']}"] = row["n"]
     return result
 

@@ -20,6 +20,11 @@ class PeriodQuerySerializer(QuerySerializer):
         return fields
 
 
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class AverageDaysSerializer(serializers.Serializer):
     accept = serializers.FloatField(allow_null=True, help_text="受理, working days")
     handle = serializers.FloatField(allow_null=True, help_text="承办, working days")
@@ -36,20 +41,16 @@ class UnitFiguresSerializer(serializers.Serializer):
     average_days = AverageDaysSerializer()
     open = serializers.IntegerField(help_text="open now")
     open_over_limit = serializers.IntegerField(help_text="open now and over the limit")
-    alerts_notice = serializers.IntegerField(help_text="预警 raised in the period")
-    alerts_yellow = serializers.IntegerField(help_text="黄牌 raised in the period")
-    alerts_red = serializers.IntegerField(help_text="红牌 raised in the period")
-
-
-class UnitRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class UnitRowSerializer(UnitFiguresSerializer):
     unit = UnitRefSerializer()
     # "from" is a keyword: declared in get_fields.
     to = serializers.DateField()
+    alerts_notice = serializers.IntegerField(help_text="预警 raised in the period")
+    alerts_yellow = serializers.IntegerField(help_text="黄牌 raised in the period")
+    alerts_red = serializers.IntegerField(help_text="红牌 raised in the period")
+
 
     def get_fields(self):
         fields = super().get_fields()

@@ -94,13 +94,16 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 def unit_rows(units: list[Unit], first: date, last: date) -> list[dict[str, Any]]:
     start, end = _bounds(first, last)
-    values = figures.unit_figures([u.pk for u in units], start, end)
+    ids = [u.pk for u in units]
+    values = figures.unit_figures(ids, start, end)
+    alerts = figures.alert_counts(ids, start, end)
     return [
         {
             "unit": {"id": unit.pk, "name": unit.name},
             "from": first.isoformat(),
             "to": last.isoformat(),
             **values[unit.pk],
+            **alerts[unit.pk],
         }
         for unit in units
     ]
