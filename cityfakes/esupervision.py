@@ -19,7 +19,8 @@ contract this fake serves, which a real system's adapter must speak:
 * **List** (GovDesk pulls): ``GET /events?after=<cursor>&limit=<n>`` →
   ``{"events": [...], "cursor": "<cursor of the last event>", "more": true|false}``;
   the cursor is opaque to the client (here: the event's sequence number); an empty
-  ``after`` starts at the beginning.
+  ``after`` starts at the beginning. GovDesk signs the request like a webhook (an empty
+  body); the fake answers only signed requests when it has a secret.
 
 ``generate_scenario`` makes realistic items and ``deliveries`` the order a flaky
 system sends their events in (duplicates, out of order, late), for the demo and tests.
@@ -30,14 +31,15 @@ from __future__ import annotations
 import json
 import random
 import threading
-import urllib.parse
+import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from cityfakes.server import FakeContext, Reply, Request
+from cityfakes.signing import sign, verify
 
 STAGES = ("accept", "handle", "review", "approve", "complete")
 SHANGHAI = timezone(timedelta(hours=8))
@@ -54,6 +56,9 @@ SERVICES = (
     ("建筑工程施工许可证核发", 7),
 )
 MAX_PAGE = 500
+# The demo's units (api/demo/city.py) whose items the demo fake holds.
+DEMO_UNIT_CODES = ("XC-SJ", "XC-ZR", "XC-WJ", "XC-GA", "XC-YC-OFF")
+DEMO_ITEMS = 24
 
 
 @dataclass
@@ -163,8 +168,9 @@ def deliveries(
 class EventSource:
     """The fake system: its event log (served by ``GET /events``) and its pushes."""
 
-    def __init__(self, events: Sequence[dict[str, Any]] = ()) -> None:
+    def __init__(self, events: Sequence[dict[str, Any]] = (), *, secret: str = "") -> None:
         self._events: list[dict[str, Any]] = list(events)
+        self.secret = secret
         self._lock = threading.Lock()
         self.fail_next = 0  # answer 503 this many times (a system that is down)
 
@@ -179,14 +185,18 @@ class EventSource:
             more = start + len(chunk) < len(self._events)
         return {"events": chunk, "cursor": str(start + len(chunk)), "more": more}
 
-    def respond(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any]:
+    def __call__(self, req: Request) -> Reply:
+        """The fake's HTTP side (a cityfakes handler): ``GET /events``. With a secret,
+        only requests GovDesk signed are answered (401 otherwise)."""
         if self.fail_next > 0:
             self.fail_next -= 1
             return 503, {"error": "unavailable"}
-        if method != "GET" or path.rstrip("/") != "/events":
+        if req.method != "GET" or req.path.rstrip("/") != "/events":
             return 404, {"error": "not found"}
-        after = query.get("after", "")
-        limit_text = query.get("limit", "100")
+        if self.secret and verify(self.secret, req.body, req.headers):
+            return 401, {"error": "signature required"}
+        after = req.query.get("after", "")
+        limit_text = req.query.get("limit", "100")
         if (after and not after.isdigit()) or not limit_text.isdigit():
             return 400, {"error": "after and limit are whole numbers"}
         limit = min(max(int(limit_text), 1), MAX_PAGE)
@@ -204,8 +214,6 @@ class EventSource:
         """POST ``{"events": events}`` to GovDesk's webhook, signed; (status, JSON)."""
         import time
 
-        from cityfakes.signing import sign
-
         body = json.dumps({"events": list(events)}, ensure_ascii=False).encode()
         stamp = int(time.time()) if timestamp is None else timestamp
         headers = {"Content-Type": "application/json", **sign(secret, body, stamp)}
@@ -217,40 +225,15 @@ class EventSource:
             return error.code, json.loads(error.read() or b"null")
 
 
-def handler_class(source: EventSource, prefix: str = "") -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            parts = urllib.parse.urlsplit(self.path)
-            path = parts.path
-            if prefix and path.startswith(prefix):
-                path = path[len(prefix) :] or "/"
-            query = dict(urllib.parse.parse_qsl(parts.query))
-            status, payload = source.respond(self.command, path, query)
-            body = json.dumps(payload, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = _answer
-        do_POST = _answer
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
-
-    return Handler
-
-
-@contextmanager
-def serving(source: EventSource) -> Iterator[str]:
-    """Serve ``source`` on a free loopback port in a thread; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(source))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def make(context: FakeContext) -> EventSource:
+    """``python -m cityfakes serve``'s factory: the demo's approval system, holding
+    ``DEMO_ITEMS`` generated items of the demo units (accepted over the last ~4 months)
+    for GovDesk to pull."""
+    codes = context.options.get("unit_codes", ",".join(DEMO_UNIT_CODES)).split(",")
+    start = datetime.now(SHANGHAI) - timedelta(days=120)
+    scenario = generate_scenario(codes, items=DEMO_ITEMS, start=start, seed=5)
+    events = [
+        {**event, "event_id": f"FAKE-{event['event_id']}", "item_id": f"FAKE-{event['item_id']}"}
+        for event in scenario.events
+    ]
+    return EventSource(events, secret=context.secret)

@@ -4,9 +4,12 @@ docs/integrations.md#e-supervision."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from api.integrations.esupervision.actions import handle, source_id_of
+from api.integrations.esupervision.actions import EventRejected, handle, source_id_of
+
+logger = logging.getLogger(__name__)
 
 PAGE = 200
 
@@ -16,12 +19,16 @@ def pull(context: Any) -> Any:
     from api.integrations.errors import PermanentError
     from api.integrations.registry import PullResult
 
-    base = context.config.url.rstrip("/")
-    response = context.http.get(f"{base}/events", params={"after": context.cursor, "limit": PAGE})
-    data = response.json()
+    data = context.http.get_json("events", params={"after": context.cursor, "limit": PAGE})
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise PermanentError("the event list is not {events, cursor, more}")
-    records = [(source_id_of(event), event) for event in data["events"]]
+    records = []
+    for event in data["events"]:
+        try:
+            records.append((source_id_of(event), event))
+        except (EventRejected, AttributeError):
+            # Without an id it cannot be stored once; one bad event never blocks the feed.
+            logger.warning("esupervision: an event without a valid event_id was skipped")
     return PullResult(
         records=records, cursor=str(data.get("cursor") or context.cursor), more=bool(data["more"])
     )

@@ -8,19 +8,18 @@ calendar (api/workdays) and the documented thresholds, not by the connector's co
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 
 import pytest
 
 from api.integrations.esupervision.models import Alert, ServiceItem, StageEvent
+from api.integrations.testing import configure, post_webhook, process_all
 from api.supervision.models import SupervisedItem
 from api.workdays.deadlines import TZ, add_working_days, clock_start, working_seconds_between
 from cityfakes.esupervision import STAGES, deliveries, generate_scenario
 
 DAY = 86_400
-WEBHOOK = "/api/v1/integrations/esupervision/events/"
 SECRET = "scenario-secret"  # noqa: S105 - a test secret
 NOTICE_PERCENT, RED_DAYS = 80, 3
 
@@ -59,32 +58,17 @@ def expected_of(item) -> dict:
 
 
 @pytest.fixture
-def webhook(settings, monkeypatch):
-    from api.integrations.testing import configure
-
-    configure(settings, monkeypatch, "esupervision", "http://127.0.0.1:9", SECRET)
+def webhook(monkeypatch):
+    configure(monkeypatch, "esupervision", "http://127.0.0.1:9/", SECRET)
 
 
 def post_signed(client, events: list[dict]) -> None:
-    import time
-
-    from cityfakes.signing import sign
-
-    body = json.dumps({"events": events}, ensure_ascii=False).encode()
-    headers = sign(SECRET, body, int(time.time()))
-    response = client.post(
-        WEBHOOK,
-        data=body,
-        content_type="application/json",
-        headers=headers,
-    )
-    assert response.status_code in (200, 202), response.content
+    response = post_webhook(client, "esupervision", {"events": events}, SECRET)
+    assert response.status_code == 202, response.content
+    assert response.json()["received"] == len(events)
 
 
-@pytest.mark.django_db(transaction=False)
 def test_a_thousand_events(org, personas, webhook, client):
-    from api.integrations.testing import process_all
-
     codes = ["C-OFF", "C-DRC", "C-E", "C-E-T"]
     scenario = generate_scenario(
         codes, items=190, start=datetime(2026, 1, 5, tzinfo=TZ), seed=7
