@@ -282,7 +282,9 @@ def _add_scored_contributions(
     ids = [pk for pk in result if pk is not None]
     for contribution in contributions.scored():
         part = contribution.score_part
-        assert part is not None  # noqa: S101 - scored() keeps only these
+        if part is None:
+            continue
+        values: dict[int, Any]
         if contributed is not None:
             values = {pk: (contributed.get(pk) or {}).get(contribution.key) for pk in ids}
         else:

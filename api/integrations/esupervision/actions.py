@@ -194,7 +194,8 @@ def _evaluate(item: ServiceItem, *, now: datetime, as_of: datetime | None) -> li
     start = item.accept_at or min(known)
     item.due_at = add_working_days(item.accept_at, item.limit_days) if item.accept_at else None
     completed = item.complete_at is not None
-    if completed:
+    end: datetime
+    if item.complete_at is not None:
         end = item.complete_at
     else:
         end = max([*known, as_of]) if as_of is not None else max(known)
@@ -223,7 +224,10 @@ def raise_alerts(item: ServiceItem, *, now: datetime) -> list[str]:
         alert = existing.get(level)
         if alert is None:
             alert = Alert.objects.create(
-                item=item, unit_id=item.unit_id, level=level, raised_at=now,
+                item=item,
+                unit_id=item.unit_id,
+                level=level,
+                raised_at=now,
                 used_seconds=item.used_seconds,
             )
             raised.append(level)
@@ -316,7 +320,5 @@ def check_open_items(now: datetime | None = None) -> int:
     short transaction; the number of alerts raised."""
     ids = set(
         ServiceItem.objects.filter(complete_at__isnull=True).values_list("pk", flat=True)
-    ) | set(
-        Alert.objects.filter(supervised_item__isnull=True).values_list("item_id", flat=True)
-    )
+    ) | set(Alert.objects.filter(supervised_item__isnull=True).values_list("item_id", flat=True))
     return sum(len(check_item(pk, now=now)) for pk in sorted(ids))

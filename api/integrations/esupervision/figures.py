@@ -7,8 +7,8 @@ legal limit) and **late**, the **on-time rate** (on time ÷ items, null without 
 the **average working days** of each stage and of the whole item over those items,
 and, as of now, the unit's **open** items and how many of them are over their limit
 (黄牌/红牌) — one aggregate query for any number of units; the API adds the alerts
-raised in the period per level (a second query). The late rate (late ÷ items) enters the unit efficiency score with the weight
-``GOVDESK_STATS_WEIGHT_ESUPERVISION`` (10).
+raised in the period per level (a second query). The late rate (late ÷ items) enters
+the unit efficiency score with the weight ``GOVDESK_STATS_WEIGHT_ESUPERVISION`` (10).
 """
 
 from __future__ import annotations
@@ -79,9 +79,7 @@ def unit_figures(unit_ids: Sequence[int], start: datetime, end: datetime) -> dic
             on_time_rate=round(on_time / items, 4) if items else None,
             open=row["open"],
             open_over_limit=row["open_over_limit"],
-            average_days={
-                stage: _days(row[stage]) for stage in (*TIMED_STAGES, "total")
-            },
+            average_days={stage: _days(row[stage]) for stage in (*TIMED_STAGES, "total")},
         )
     return result
 

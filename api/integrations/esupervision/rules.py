@@ -17,6 +17,7 @@ at its acceptance, never before 09:00 — ``api.workdays.deadlines.clock_start``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,7 +79,7 @@ def stage_seconds(
 ) -> dict[str, int | None]:
     """Working seconds of each timed stage: from its event to the next stage's event."""
     result: dict[str, int | None] = {}
-    for stage, following in zip(STAGES, STAGES[1:], strict=False):
+    for stage, following in itertools.pairwise(STAGES):
         start, end = times.get(stage), times.get(following)
         result[stage] = None if start is None or end is None else working_seconds(start, end)
     return result

@@ -51,7 +51,6 @@ class UnitRowSerializer(UnitFiguresSerializer):
     alerts_yellow = serializers.IntegerField(help_text="黄牌 raised in the period")
     alerts_red = serializers.IntegerField(help_text="红牌 raised in the period")
 
-
     def get_fields(self):
         fields = super().get_fields()
         fields["from"] = serializers.DateField()

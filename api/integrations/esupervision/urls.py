@@ -1,4 +1,7 @@
-"""URLs of api.integrations.esupervision, mounted under /api/v1/. Docs: docs/integrations.md#e-supervision."""
+"""URLs of api.integrations.esupervision, mounted under /api/v1/.
+
+Docs: docs/integrations.md#e-supervision.
+"""
 
 from django.urls import URLPattern, URLResolver, path
 

@@ -8,13 +8,13 @@ import pytest
 
 from api.audit.models import AuditEvent
 from api.integrations import actions
-from api.integrations.models import ReceivedRecord
 from api.integrations.esupervision.models import ServiceItem, StageEvent, UnitCode
+from api.integrations.models import ReceivedRecord
 from api.integrations.testing import configure, post_webhook, process_all, run_fake
 from cityfakes.esupervision import EventSource, FakeContext, make
 from tests.api.integrations.esupervision.conftest import event, march
 
-SECRET = "esup-secret"  # noqa: S105 - a test secret
+SECRET = "esup-secret"
 
 
 def test_webhook_events_are_applied_once(org, personas, client, monkeypatch):
@@ -46,7 +46,8 @@ def test_an_unknown_unit_is_a_dead_letter_replayed_after_mapping(
     org, personas, client, monkeypatch
 ):
     configure(monkeypatch, "esupervision", "http://127.0.0.1:9/", SECRET)
-    post_webhook(client, "esupervision", event("E1", "accept", march(2, 10), unit_code="X9"), SECRET)
+    unknown = event("E1", "accept", march(2, 10), unit_code="X9")
+    post_webhook(client, "esupervision", unknown, SECRET)
     process_all()
     record = ReceivedRecord.objects.get()
     assert record.state == "dead"
@@ -69,7 +70,7 @@ def test_pull_reads_the_fakes_list_with_a_cursor(org, personas, monkeypatch):
         for _ in range(6):
             try:
                 actions.pull("esupervision")
-            except Exception:  # noqa: BLE001, S112 - the layer records the failure
+            except Exception:
                 continue
         process_all()
         assert StageEvent.objects.count() == 5
@@ -93,7 +94,8 @@ def test_the_demo_fake_holds_events_of_the_demo_units():
     source = make(FakeContext("esupervision", SECRET))
     page = source.page("", 500)
     assert page["events"] and not page["more"]
-    assert {e["unit_code"] for e in page["events"]} <= {"XC-SJ", "XC-ZR", "XC-WJ", "XC-GA", "XC-YC-OFF"}
+    codes = {e["unit_code"] for e in page["events"]}
+    assert codes <= {"XC-SJ", "XC-ZR", "XC-WJ", "XC-GA", "XC-YC-OFF"}
 
 
 @pytest.mark.parametrize("name", ["esupervision"])

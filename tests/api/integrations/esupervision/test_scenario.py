@@ -8,6 +8,7 @@ calendar (api/workdays) and the documented thresholds, not by the connector's co
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from api.workdays.deadlines import TZ, add_working_days, clock_start, working_se
 from cityfakes.esupervision import STAGES, deliveries, generate_scenario
 
 DAY = 86_400
-SECRET = "scenario-secret"  # noqa: S105 - a test secret
+SECRET = "scenario-secret"
 NOTICE_PERCENT, RED_DAYS = 80, 3
 
 
@@ -33,7 +34,7 @@ def expected_of(item) -> dict:
             if stage in times and following in times
             else None
         )
-        for stage, following in zip(STAGES, STAGES[1:], strict=False)
+        for stage, following in itertools.pairwise(STAGES)
     }
     completed = "complete" in times
     end = times["complete"] if completed else max(times.values())
@@ -70,9 +71,7 @@ def post_signed(client, events: list[dict]) -> None:
 
 def test_a_thousand_events(org, personas, webhook, client):
     codes = ["C-OFF", "C-DRC", "C-E", "C-E-T"]
-    scenario = generate_scenario(
-        codes, items=190, start=datetime(2026, 1, 5, tzinfo=TZ), seed=7
-    )
+    scenario = generate_scenario(codes, items=190, start=datetime(2026, 1, 5, tzinfo=TZ), seed=7)
     sends = deliveries(scenario.events, total=1000, seed=8)
     assert len(sends) == 1000
     ids = Counter(e["event_id"] for e in sends)
