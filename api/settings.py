@@ -353,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationUrgencyEnum": "api.notify.models.Urgency",
         "PushDeviceKindEnum": "api.notify.models.DeviceKind",
         "SupervisionSourceEnum": "api.supervision.models.Source",
+        "ESupervisionStageEnum": "api.integrations.esupervision.models.Stage",
+        "ESupervisionAlertLevelEnum": "api.integrations.esupervision.models.Level",
         "AccountabilitySourceKindEnum": "api.accountability.models.SourceKind",
         "AccountabilityCaseStatusEnum": "api.accountability.models.CaseStatus",
         "AccountabilityOutcomeKindEnum": "api.accountability.models.OutcomeKind",

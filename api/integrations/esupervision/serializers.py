@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.common.serializers import QuerySerializer
-from api.integrations.esupervision.models import STAGES, TIMED_STAGES
+from api.integrations.esupervision.models import STAGES, TIMED_STAGES, Level, Stage
 
 
 class PeriodQuerySerializer(QuerySerializer):
@@ -20,7 +20,7 @@ class PeriodQuerySerializer(QuerySerializer):
         return fields
 
 
-class UnitRefSerializer(serializers.Serializer):
+class ESupervisionUnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -44,7 +44,7 @@ class UnitFiguresSerializer(serializers.Serializer):
 
 
 class UnitRowSerializer(UnitFiguresSerializer):
-    unit = UnitRefSerializer()
+    unit = ESupervisionUnitRefSerializer()
     # "from" is a keyword: declared in get_fields.
     to = serializers.DateField()
     alerts_notice = serializers.IntegerField(help_text="预警 raised in the period")
@@ -62,7 +62,7 @@ class ItemQuerySerializer(QuerySerializer):
 
 
 class ItemAlertSerializer(serializers.Serializer):
-    level = serializers.ChoiceField(choices=["notice", "yellow", "red"])
+    level = serializers.ChoiceField(choices=Level.choices)
     raised_at = serializers.DateTimeField()
     supervised_item_id = serializers.IntegerField(allow_null=True)
 
@@ -88,16 +88,15 @@ class ServiceItemSerializer(serializers.Serializer):
     service_name = serializers.CharField()
     unit_code = serializers.CharField()
     limit_days = serializers.IntegerField()
-    stage = serializers.ChoiceField(
-        choices=["accept", "handle", "review", "approve", "complete"],
-        help_text="the furthest stage reached",
-    )
+    stage = serializers.ChoiceField(choices=Stage.choices, help_text="the furthest stage reached")
     times = serializers.SerializerMethodField()
     stage_seconds = serializers.SerializerMethodField(help_text="working seconds per stage")
     due_at = serializers.DateTimeField(allow_null=True)
     used_seconds = serializers.IntegerField(help_text="working seconds used against the limit")
     on_time = serializers.BooleanField(allow_null=True)
-    level = serializers.ChoiceField(choices=["", "notice", "yellow", "red"])
+    level = serializers.ChoiceField(
+        choices=Level.choices, allow_blank=True, help_text="the highest alert; empty: none"
+    )
     alerts = ItemAlertSerializer(many=True)
 
     @extend_schema_field(StageTimesSerializer)
