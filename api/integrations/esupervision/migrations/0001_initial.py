@@ -6,97 +6,206 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_passkey'),
-        ('supervision', '0001_supervised_items'),
+        ("accounts", "0004_passkey"),
+        ("supervision", "0001_supervised_items"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceItem',
+            name="ServiceItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('service_name', models.CharField(max_length=200)),
-                ('unit_code', models.CharField(max_length=40)),
-                ('limit_days', models.PositiveSmallIntegerField(help_text='legal time limit, working days')),
-                ('accept_at', models.DateTimeField(blank=True, null=True)),
-                ('handle_at', models.DateTimeField(blank=True, null=True)),
-                ('review_at', models.DateTimeField(blank=True, null=True)),
-                ('approve_at', models.DateTimeField(blank=True, null=True)),
-                ('complete_at', models.DateTimeField(blank=True, null=True)),
-                ('stage', models.CharField(choices=[('accept', '受理'), ('handle', '承办'), ('review', '审核'), ('approve', '批准'), ('complete', '办结')], max_length=10)),
-                ('accept_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('handle_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('review_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('approve_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('used_seconds', models.PositiveIntegerField(default=0)),
-                ('on_time', models.BooleanField(blank=True, help_text='set at completion', null=True)),
-                ('level', models.CharField(blank=True, choices=[('notice', '预警'), ('yellow', '黄牌'), ('red', '红牌')], default='', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, unique=True)),
+                ("service_name", models.CharField(max_length=200)),
+                ("unit_code", models.CharField(max_length=40)),
+                (
+                    "limit_days",
+                    models.PositiveSmallIntegerField(help_text="legal time limit, working days"),
+                ),
+                ("accept_at", models.DateTimeField(blank=True, null=True)),
+                ("handle_at", models.DateTimeField(blank=True, null=True)),
+                ("review_at", models.DateTimeField(blank=True, null=True)),
+                ("approve_at", models.DateTimeField(blank=True, null=True)),
+                ("complete_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("accept", "受理"),
+                            ("handle", "承办"),
+                            ("review", "审核"),
+                            ("approve", "批准"),
+                            ("complete", "办结"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("accept_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("handle_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("review_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("approve_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("used_seconds", models.PositiveIntegerField(default=0)),
+                (
+                    "on_time",
+                    models.BooleanField(blank=True, help_text="set at completion", null=True),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("notice", "预警"), ("yellow", "黄牌"), ("red", "红牌")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('notice', '预警'), ('yellow', '黄牌'), ('red', '红牌')], max_length=8)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('used_seconds', models.PositiveIntegerField()),
-                ('supervised_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='supervision.superviseditem')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.unit')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='integrations_esupervision.serviceitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("notice", "预警"), ("yellow", "黄牌"), ("red", "红牌")],
+                        max_length=8,
+                    ),
+                ),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("used_seconds", models.PositiveIntegerField()),
+                (
+                    "supervised_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="supervision.superviseditem",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="integrations_esupervision.serviceitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at', '-id'],
+                "ordering": ["-raised_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StageEvent',
+            name="StageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=64, unique=True)),
-                ('stage', models.CharField(choices=[('accept', '受理'), ('handle', '承办'), ('review', '审核'), ('approve', '批准'), ('complete', '办结')], max_length=10)),
-                ('occurred_at', models.DateTimeField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('applied', models.BooleanField(default=True)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='integrations_esupervision.serviceitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=64, unique=True)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("accept", "受理"),
+                            ("handle", "承办"),
+                            ("review", "审核"),
+                            ("approve", "批准"),
+                            ("complete", "办结"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("applied", models.BooleanField(default=True)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="integrations_esupervision.serviceitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
+                "ordering": ["occurred_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='UnitCode',
+            name="UnitCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='serviceitem',
-            index=models.Index(fields=['unit', 'complete_at'], name='esup_item_unit_done_idx'),
+            model_name="serviceitem",
+            index=models.Index(fields=["unit", "complete_at"], name="esup_item_unit_done_idx"),
         ),
         migrations.AddIndex(
-            model_name='serviceitem',
-            index=models.Index(fields=['complete_at', 'id'], name='esup_item_open_idx'),
+            model_name="serviceitem",
+            index=models.Index(fields=["complete_at", "id"], name="esup_item_open_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['unit', 'raised_at'], name='esup_alert_unit_idx'),
+            model_name="alert",
+            index=models.Index(fields=["unit", "raised_at"], name="esup_alert_unit_idx"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(fields=('item', 'level'), name='esup_alert_once_per_level'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                fields=("item", "level"), name="esup_alert_once_per_level"
+            ),
         ),
     ]
