@@ -353,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationUrgencyEnum": "api.notify.models.Urgency",
         "PushDeviceKindEnum": "api.notify.models.DeviceKind",
         "SupervisionSourceEnum": "api.supervision.models.Source",
+        "ESupervisionStageEnum": "api.integrations.esupervision.models.Stage",
+        "ESupervisionAlertLevelEnum": "api.integrations.esupervision.models.Level",
         "AccountabilitySourceKindEnum": "api.accountability.models.SourceKind",
         "AccountabilityCaseStatusEnum": "api.accountability.models.CaseStatus",
         "AccountabilityOutcomeKindEnum": "api.accountability.models.OutcomeKind",
@@ -800,3 +802,22 @@ GOVDESK_INTEGRATION_RETRY_BASE_SECONDS = env.int(
 GOVDESK_INTEGRATION_RETRY_MAX_SECONDS = env.int(
     "GOVDESK_INTEGRATION_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=7 * 24 * 3600
 )
+
+# E-supervision (电子监察, docs/integrations.md#e-supervision): alert thresholds against a
+# service item's legal time limit in working days, the rectification deadline of the
+# supervised item an alert opens, who opens it, and its weight in the efficiency score.
+GOVDESK_ESUPERVISION_NOTICE_PERCENT = env.int(
+    "GOVDESK_ESUPERVISION_NOTICE_PERCENT", 80, minimum=1, maximum=100
+)
+GOVDESK_ESUPERVISION_RED_DAYS = env.int("GOVDESK_ESUPERVISION_RED_DAYS", 3, minimum=0, maximum=60)
+GOVDESK_ESUPERVISION_RECTIFY_DAYS = env.int(
+    "GOVDESK_ESUPERVISION_RECTIFY_DAYS", 5, minimum=1, maximum=60
+)
+GOVDESK_ESUPERVISION_SUPERVISOR = env.str("GOVDESK_ESUPERVISION_SUPERVISOR", "")
+GOVDESK_STATS_WEIGHT_ESUPERVISION = env.int(
+    "GOVDESK_STATS_WEIGHT_ESUPERVISION", 10, minimum=0, maximum=100
+)
+CELERY_BEAT_SCHEDULE["esupervision-check-open-items"] = {
+    "task": "api.integrations.esupervision.tasks.check_open_items",
+    "schedule": 600.0,
+}

@@ -24,6 +24,7 @@ from cityfakes.server import FakeContext, Handler, Router, base_url, make_server
 # (name, "module:factory") — the factory takes a FakeContext and returns a Handler.
 FAKES: list[tuple[str, str]] = [
     ("basedata", "cityfakes.basedata:make"),
+    ("esupervision", "cityfakes.esupervision:make"),
 ]
 
 

@@ -24,7 +24,9 @@ written out there, with a worked example).
   unit's row, such as its accountability cases (docs/accountability.md). Not part of
   the score.
 * **Score** = 100 − W_overdue × overdue rate − W_return × return rate − W_slow × slow
-  rate, one decimal; no score (``null``) for a unit with nothing to judge.
+  rate − each scored contribution's weight × its rate (e-supervision: late ÷ completed
+  service items, docs/integrations.md#e-supervision), one decimal, never below 0; no
+  score (``null``) for a unit with nothing to judge.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class Weights:
     returned: int
     slow: int
     slow_hours: int
+    # (contribution key, weight) of the contributions that enter the score.
+    contributed: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_settings(cls) -> Weights:
@@ -88,6 +92,11 @@ class Weights:
             returned=settings.GOVDESK_STATS_WEIGHT_RETURN,
             slow=settings.GOVDESK_STATS_WEIGHT_SLOW,
             slow_hours=settings.GOVDESK_STATS_SLOW_HOURS,
+            contributed=tuple(
+                (c.key, int(getattr(settings, c.score_part.weight_setting)))
+                for c in contributions.scored()
+                if c.score_part is not None
+            ),
         )
 
     def of(self, component: str) -> int:
@@ -220,11 +229,14 @@ def figures_by(
     now: datetime | None = None,
     weights: Weights | None = None,
     restrict: Q | None = None,
+    contributed: dict[int, dict[str, Any]] | None = None,
 ) -> dict[Any, Figures]:
     """Figures per value of ``group`` (``stat_unit``, ``stat_person`` or ``step_kind``),
     in three queries whatever the number of tasks: the counts and (on PostgreSQL) the
     percentiles in one aggregate, the still-open overdue in another, and on SQLite the
-    handling times of the period for the Python percentiles."""
+    handling times of the period for the Python percentiles. Per unit, the scored
+    contributions' figures come along (from ``contributed`` when the caller has them
+    already, else one provider call each)."""
     now = now or timezone.now()
     weights = weights or Weights.from_settings()
     base = handled(period)
@@ -257,7 +269,29 @@ def figures_by(
         for key, values in samples.items():
             result[key].median_seconds = percentile_cont(values, 0.5)
             result[key].p90_seconds = percentile_cont(values, 0.9)
+    if group == "stat_unit" and result:
+        _add_scored_contributions(result, period, contributed)
     return dict(result)
+
+
+def _add_scored_contributions(
+    result: dict[Any, Figures], period: Period, contributed: dict[int, dict[str, Any]] | None
+) -> None:
+    """The (count, base) of each scored contribution, in ``Figures.extra`` of each unit
+    that has figures."""
+    ids = [pk for pk in result if pk is not None]
+    for contribution in contributions.scored():
+        part = contribution.score_part
+        if part is None:
+            continue
+        values: dict[int, Any]
+        if contributed is not None:
+            values = {pk: (contributed.get(pk) or {}).get(contribution.key) for pk in ids}
+        else:
+            values = contribution.provider(ids, period.start, period.end)
+        for pk in ids:
+            figures = values.get(pk) or contribution.empty()
+            result[pk].extra[contribution.key] = (figures[part.count], figures[part.base])
 
 
 # --- presenting -----------------------------------------------------------------------
@@ -282,19 +316,31 @@ def figures_json(figures: Figures) -> dict[str, Any]:
     }
 
 
+def contributed_rate(figures: Figures, key: str) -> tuple[int, int, float | None]:
+    count, base = figures.extra.get(key, (0, 0))
+    return count, base, (count / base if base else None)
+
+
 def score(figures: Figures, weights: Weights) -> float | None:
     if figures.overdue_base == 0:
         return None
     total = 100.0
     for component in COMPONENTS:
         total -= weights.of(component) * (figures.rate(component) or 0.0)
-    return round(total, 1)
+    for key, weight in weights.contributed:
+        total -= weight * (contributed_rate(figures, key)[2] or 0.0)
+    # The contributed weights come on top of the three (whose sum is at most 100).
+    return round(max(total, 0.0), 1)
 
 
 def formula(weights: Weights) -> str:
+    labels = {c.key: c.score_part.label for c in contributions.scored() if c.score_part}
+    contributed = "".join(
+        f" − {weight}×{labels.get(key, key)}" for key, weight in weights.contributed
+    )
     return (
         f"100 − {weights.overdue}×逾期率 − {weights.returned}×退回率 − {weights.slow}×超时办理率"
-        f"（超时 = 超过 {weights.slow_hours} 个工作小时）"
+        f"{contributed}（超时 = 超过 {weights.slow_hours} 个工作小时）"
     )
 
 
@@ -319,10 +365,24 @@ def score_json(unit_id: int, figures: Figures, weights: Weights, period: Period)
                 "tasks": tasks_link(unit_id, component, period),
             }
         )
+    contributed = []
+    for key, weight in weights.contributed:
+        count, base, rate = contributed_rate(figures, key)
+        contributed.append(
+            {
+                "key": key,
+                "weight": weight,
+                "count": count,
+                "base": base,
+                "rate": None if rate is None else round(rate, 4),
+                "deduction": None if rate is None else round(weight * rate, 2),
+            }
+        )
     return {
         "score": score(figures, weights),
         "formula": formula(weights),
         "components": components,
+        "contributed_components": contributed,
         "handled_tasks": tasks_link(unit_id, "handled", period),
     }
 
@@ -332,9 +392,16 @@ def unit_rows(
 ) -> list[dict[str, Any]]:
     """One row per unit (units without records included, with no score)."""
     units = list(units)
-    figures = figures_by("stat_unit", period, now=now, weights=weights, restrict=unit_filter(units))
-    documents = document_figures([u.pk for u in units], period, now=now)
     contributed = contributions.unit_figures([u.pk for u in units], period.start, period.end)
+    figures = figures_by(
+        "stat_unit",
+        period,
+        now=now,
+        weights=weights,
+        restrict=unit_filter(units),
+        contributed=contributed,
+    )
+    documents = document_figures([u.pk for u in units], period, now=now)
     rows = []
     for unit in units:
         unit_figures = figures.get(unit.pk, Figures())

@@ -6,7 +6,9 @@ Such an app registers a ``UnitContribution`` in its ``AppConfig.ready()``; every
 row (JSON, CSV/XLSX) then carries the contribution under its ``key``, computed for all
 the rows of a page at once (one call per contribution, whatever the number of units),
 the OpenAPI schema describes it with the contribution's serializer, and the annual PDF
-report adds a table of its columns under ``report_title``.
+report adds a table of its columns under ``report_title``. A contribution with a
+``score_part`` also enters the unit efficiency score: ``weight × count ÷ base`` of its
+figures is deducted (docs/supervision.md#the-score).
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ Provider = Callable[[Sequence[int], datetime, datetime], dict[int, dict[str, Any
 
 
 @dataclass(frozen=True)
+class ScorePart:
+    """A deduction from the efficiency score: ``weight × figures[count] ÷ figures[base]``
+    (none when the base is 0); the weight is read from the setting ``weight_setting``."""
+
+    label: str
+    weight_setting: str
+    count: str
+    base: str
+
+
+@dataclass(frozen=True)
 class UnitContribution:
     key: str
     provider: Provider
@@ -33,6 +46,7 @@ class UnitContribution:
     help_text: str = ""
     # The annual PDF report: a table under this heading (no table when empty).
     report_title: str = ""
+    score_part: ScorePart | None = None
 
 
 _registry: dict[str, UnitContribution] = {}
@@ -55,6 +69,11 @@ def unit_figures(unit_ids: Sequence[int], start: datetime, end: datetime) -> dic
         for pk in unit_ids:
             result[pk][contribution.key] = values.get(pk) or contribution.empty()
     return result
+
+
+def scored() -> list[UnitContribution]:
+    """The contributions that enter the score, by key."""
+    return [c for c in registered() if c.score_part is not None]
 
 
 def columns() -> list[tuple[str, str]]:

@@ -60,6 +60,15 @@ class ComponentSerializer(serializers.Serializer):
         return fields
 
 
+class ContributedComponentSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="the contribution's key, e.g. esupervision")
+    weight = serializers.IntegerField()
+    count = serializers.IntegerField()
+    base = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+    deduction = serializers.FloatField(allow_null=True, help_text="weight × rate, points")
+
+
 class DocumentFiguresSerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="documents whose flow completed in the period")
     on_time = serializers.IntegerField(help_text="completed by their overall due time")
@@ -80,6 +89,9 @@ class UnitStatsSerializer(FiguresSerializer):
     score = serializers.FloatField(allow_null=True)
     formula = serializers.CharField()
     components = ComponentSerializer(many=True)
+    contributed_components = ContributedComponentSerializer(
+        many=True, help_text="deductions of contributed figures (api/stats/contributions.py)"
+    )
     handled_tasks = serializers.CharField(help_text="URL listing the handled tasks")
 
     def get_fields(self):

@@ -29,6 +29,7 @@ from api.demo import city as demo_city
 from api.demo.backfill import seed_backfill
 from api.exchange.demo import seed_exchange_groups  # docs/exchange.md#demo
 from api.integrations.basedata.demo import seed as seed_basedata  # docs/integrations.md
+from api.integrations.esupervision.demo import seed as seed_esupervision  # integrations.md
 from api.mail.demo import seed as seed_mail  # docs/mail.md#demo
 from api.meetings.demo import seed_demo_meeting  # docs/meetings.md#the-demo
 from api.office.demo import seed as seed_office  # docs/personal-office.md#demo
@@ -274,6 +275,7 @@ class Command(BaseCommand):
             seeder.stats.update(seed_publishing())
             seeder.stats["submissions_created"] += seed_submissions()
             seeder.stats.update(seed_basedata())
+            seeder.stats["esupervision_items_created"] += seed_esupervision()
             if options["backfill"]:
                 seeder.stats.update(seed_backfill())
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
