@@ -1,4 +1,4 @@
-"""URLs of api.integrations.citymgmt, mounted under /api/v1/. Docs: docs/integrations.md#city-management."""
+"""URLs of api.integrations.citymgmt, under /api/v1/. Docs: docs/integrations.md."""
 
 from django.urls import URLPattern, URLResolver
 

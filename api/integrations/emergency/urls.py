@@ -1,4 +1,4 @@
-"""URLs of api.integrations.emergency, mounted under /api/v1/. Docs: docs/integrations.md#emergency."""
+"""URLs of api.integrations.emergency, under /api/v1/. Docs: docs/integrations.md."""
 
 from django.urls import URLPattern, URLResolver
 
