@@ -776,6 +776,10 @@ GOVDESK_PORTAL_DASHBOARD_SECONDS = env.int(
 # The news block's posts per audience and channels, for at most this long; any post or
 # channel save starts new entries at once (a post passing its end date leaves within it).
 GOVDESK_PORTAL_NEWS_SECONDS = env.int("GOVDESK_PORTAL_NEWS_SECONDS", 30, minimum=0, maximum=3600)
+# --- Emergency command (docs/integrations.md#emergency) -------------------------------------
+# The code of the city's duty office (总值班室) whose roster receives emergency events;
+# empty: the root unit of the organisation tree.
+GOVDESK_EMERGENCY_DUTY_UNIT = env.str("GOVDESK_EMERGENCY_DUTY_UNIT", "")
 CELERY_BEAT_SCHEDULE["mail-finish-pending"] = {
     "task": "api.mail.tasks.finish_pending",
     "schedule": 120.0,
