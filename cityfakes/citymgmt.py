@@ -7,18 +7,18 @@ the cases changed after ``cursor`` in the order they changed, each in its newest
 version. The cursor is the fake's change sequence number, opaque to GovDesk. A case
 changed again after a pull comes back in a later page with a higher ``version``.
 
-Plain Python (never imports api). ``CityManagementFake`` keeps the cases; tests add and
-change cases through it (``put``), and ``demo_cases`` is the demo's data.
+Plain Python (never imports api). ``CityManagementFake`` keeps the cases and is the
+handler (cityfakes/server.py); tests add and change cases through it (``put``);
+``demo_cases`` is the demo's data, ``make`` the factory for ``python -m cityfakes``.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.parse
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from cityfakes.server import FakeContext, Reply, Request
 from cityfakes.signing import verify
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -96,24 +96,22 @@ class CityManagementFake:
             "has_more": len(changed) > limit,
         }
 
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
-        """Answer one request: ``path`` is below the fake's base (``/cases?...``)."""
-        parts = urllib.parse.urlsplit(path)
-        if parts.path.rstrip("/") != "/cases":
+    def __call__(self, req: Request) -> Reply:
+        """Answer one request; ``req.path`` is below the fake's prefix (``/cases``)."""
+        if req.path.rstrip("/") != "/cases":
             return 404, {"error": "not_found"}
-        if method != "GET":
+        if req.method != "GET":
             return 405, {"error": "method_not_allowed"}
-        if self.secret and verify(self.secret, body, headers):
+        if self.secret and verify(self.secret, req.body, req.headers):
             return 401, {"error": "bad_signature"}
-        query = dict(urllib.parse.parse_qsl(parts.query))
-        raw_limit = query.get("limit", "100")
+        raw_limit = req.query.get("limit", "100")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
             return 400, {"error": "bad_limit"}
         self.requests += 1
-        return 200, self.page(query.get("cursor", ""), int(raw_limit))
+        return 200, self.page(req.query.get("cursor", ""), int(raw_limit))
 
 
-def encode(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+def make(context: FakeContext) -> CityManagementFake:
+    """The factory ``python -m cityfakes serve`` calls: the demo's cases, checked with
+    the connector's secret."""
+    return CityManagementFake(context.secret, demo_cases())

@@ -6,9 +6,10 @@ emergency event to ``POST <GovDesk>/api/v1/integrations/emergency/events/`` as J
 "sent_at"}``, signed with the shared secret (cityfakes/signing.py). ``sequence`` is 1
 for the first report and grows with every update (续报) of the same event.
 
-``EmergencyCommandFake(webhook_url, secret)``: ``report(...)`` sends a new event,
+``EmergencyCommandFake(webhook_url, secret)`` (also the handler of cityfakes/server.py;
+``make`` is the factory for ``python -m cityfakes``): ``report(...)`` sends a new event,
 ``update(event_id, ...)`` its next version, ``resend(payload)`` sends a version again
-(a duplicate) — each returns the HTTP status GovDesk answered. Over HTTP (``handle``):
+(a duplicate) — each returns the HTTP status GovDesk answered. Over HTTP:
 ``POST /trigger`` sends a demo event (body optional: ``{"type", "level", "place",
 "summary"}``), ``POST /events/<event id>/update`` its next version, ``GET /sent`` lists
 what was sent and answered. Plain Python (never imports api).
@@ -24,6 +25,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from cityfakes.server import FakeContext, Reply, Request
 from cityfakes.signing import sign
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -98,18 +100,16 @@ class EmergencyCommandFake:
         event = self.next_version(event_id, **changes)
         return event, self.post(event)
 
-    def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
+    def __call__(self, req: Request) -> Reply:
         """The fake's own small HTTP surface, for the demo and for people trying it."""
-        route = path.split("?", 1)[0].rstrip("/")
-        if route == "/sent" and method == "GET":
+        route = req.path.rstrip("/")
+        if route == "/sent" and req.method == "GET":
             with self._lock:
                 return 200, {"sent": list(self.sent)}
-        if method != "POST":
-            return 404 if route not in ("/trigger",) else 405, {"error": "not_found"}
+        if req.method != "POST":
+            return 405, {"error": "method_not_allowed"}
         try:
-            given = json.loads(body) if body else {}
+            given = json.loads(req.body) if req.body else {}
         except ValueError:
             return 400, {"error": "malformed_json"}
         if not isinstance(given, dict):
@@ -125,3 +125,11 @@ class EmergencyCommandFake:
             event, status = self.update(parts[1], **allowed)
             return 200, {"event": event, "govdesk_status": status}
         return 404, {"error": "not_found"}
+
+
+WEBHOOK_PATH = "/api/v1/integrations/emergency/events/"
+
+
+def make(context: FakeContext) -> EmergencyCommandFake:
+    """The factory ``python -m cityfakes serve`` calls: it pushes to GovDesk's webhook."""
+    return EmergencyCommandFake(context.govdesk_url.rstrip("/") + WEBHOOK_PATH, context.secret)
