@@ -28,14 +28,15 @@ def pull(ctx: PullContext) -> PullResult:
     cursor = body.get("next_cursor") if isinstance(body, dict) else None
     if not isinstance(cases, list) or not isinstance(cursor, str):
         raise PermanentError("GET /cases: not the documented page shape")
-    records = []
-    for case in cases:
+    records: list[tuple[str, dict]] = []
+    for index, case in enumerate(cases):
         try:
             records.append((source_id_of(case), case))
-        except InvalidCase as exc:
+        except InvalidCase:
             # One broken case must not stop the feed: it is received under a key of its
-            # own and dead-lettered by apply_case, where an operator sees it.
-            records.append((f"invalid@{cursor}@{len(records)}", {"invalid": str(exc), **(case if isinstance(case, dict) else {})}))
+            # own and becomes a dead letter in apply_case, where an operator sees it.
+            payload = case if isinstance(case, dict) else {"value": case}
+            records.append((f"invalid:{cursor}:{index}", payload))
     return PullResult(records=records, cursor=cursor, more=bool(body.get("has_more")))
 
 

@@ -28,7 +28,9 @@ FINISHED_STATES = (CaseState.CLOSED, CaseState.CANCELLED)
 
 class CityCase(models.Model):
     case_id = models.CharField(max_length=64, unique=True, help_text="the source system's id")
-    version = models.PositiveIntegerField(help_text="the source's version; only a newer one applies")
+    version = models.PositiveIntegerField(
+        help_text="the source's version; only a newer one applies"
+    )
     category = models.CharField(max_length=60)
     district = models.CharField(max_length=60)
     state = models.CharField(max_length=12, choices=CaseState.choices)

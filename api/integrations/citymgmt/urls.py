@@ -1,4 +1,7 @@
-"""URLs of api.integrations.citymgmt, mounted under /api/v1/. Docs: docs/integrations.md#city-management."""
+"""URLs of api.integrations.citymgmt, mounted under /api/v1/.
+
+Docs: docs/integrations.md#city-management.
+"""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -6,6 +9,8 @@ from api.integrations.citymgmt import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
-        "integrations/citymgmt/stats/", views.StatsView.as_view(), name="integrations-citymgmt-stats"
+        "integrations/citymgmt/stats/",
+        views.StatsView.as_view(),
+        name="integrations-citymgmt-stats",
     ),
 ]

@@ -6,10 +6,10 @@ the receipt row locked). The first version of an event that reaches GovDesk — 
 its sequence — creates the handling record and, in the same transaction, a very urgent
 notification (``api.notify.actions.notify``: in-app at once, push through the worker,
 SMS even in quiet hours) to every officer on duty in the city's duty office now, or to
-its unit admins (else its leaders) when nobody is on duty. Every version is appended once (unique per
-sequence); the record's facts follow the highest sequence, so a late older version is
-kept in the timeline without overwriting newer facts. Updates are told to the same
-people (urgency high).
+its unit admins (else its leaders) when nobody is on duty. Every version is appended
+once (unique per sequence); the record's facts follow the highest sequence, so a late
+older version is kept in the timeline without overwriting newer facts. Updates are told
+to the same people (urgency high).
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ def _title(event: EventData, update: bool) -> str:
     return f"{prefix}{event.event_type}（{level}）{event.place}"[:200]
 
 
-def _tell(
-    record_: HandlingRecord, people: list[User], event: EventData, *, update: bool
-) -> int:
+def _tell(record_: HandlingRecord, people: list[User], event: EventData, *, update: bool) -> int:
     from api.notify.actions import notify
 
     told = 0
@@ -153,7 +151,9 @@ def acknowledge(record_id: int, actor: User) -> HandlingRecord:
     """The duty officer signs for the event (签收). Once: a repeat returns it unchanged."""
     handling = selectors.record_or_404(actor, record_id, "emergency.acknowledge")
     if not selectors.may_acknowledge(actor, handling):
-        record_denied("emergency.acknowledge", actor=actor, obj=handling, detail={"reason": "not_recipient"})
+        record_denied(
+            "emergency.acknowledge", actor=actor, obj=handling, detail={"reason": "not_recipient"}
+        )
         raise Forbidden()
     with transaction.atomic():
         locked = HandlingRecord.objects.select_for_update().get(pk=handling.pk)
@@ -175,7 +175,9 @@ def _field_error(name: str, zh: str, en: str) -> ApiError:
     return ApiError("validation_error", fields={name: [t(zh, en)]})
 
 
-def add_duty(actor: User, *, unit_id: int, day: date, shift: str, officer_id: int) -> DutyAssignment:
+def add_duty(
+    actor: User, *, unit_id: int, day: date, shift: str, officer_id: int
+) -> DutyAssignment:
     """A unit admin puts one of the unit's people on a shift."""
     unit = Unit.objects.filter(pk=unit_id).first()
     if unit is None or not roles.can_manage_unit(actor, unit):
@@ -186,7 +188,9 @@ def add_duty(actor: User, *, unit_id: int, day: date, shift: str, officer_id: in
     officer = User.objects.filter(pk=officer_id, is_active=True).select_related("unit").first()
     if officer is None or not roles.within(officer.unit, unit):
         raise _field_error(
-            "officer_id", "值班人员须为本单位在岗人员。", "The officer must be an active member of the unit."
+            "officer_id",
+            "值班人员须为本单位在岗人员。",
+            "The officer must be an active member of the unit.",
         )
     try:
         with transaction.atomic():
@@ -212,10 +216,14 @@ def remove_duty(actor: User, duty_id: int) -> None:
     duty = DutyAssignment.objects.filter(pk=duty_id).select_related("unit").first()
     if duty is None or not selectors.visible_duty(actor).filter(pk=duty_id).exists():
         if duty is not None:
-            record_denied("emergency.duty_remove", actor=actor, obj=duty, detail={"reason": "outside_scope"})
+            record_denied(
+                "emergency.duty_remove", actor=actor, obj=duty, detail={"reason": "outside_scope"}
+            )
         raise NotFound()
     if not roles.can_manage_unit(actor, duty.unit):
-        record_denied("emergency.duty_remove", actor=actor, obj=duty, detail={"reason": "not_admin"})
+        record_denied(
+            "emergency.duty_remove", actor=actor, obj=duty, detail={"reason": "not_admin"}
+        )
         raise Forbidden()
     with transaction.atomic():
         DutyAssignment.objects.filter(pk=duty.pk).delete()
@@ -225,5 +233,9 @@ def remove_duty(actor: User, duty_id: int) -> None:
             object_type="emergency.dutyassignment",
             object_id=duty_id,
             unit_id=duty.unit_id,
-            detail={"day": duty.day.isoformat(), "shift": duty.shift, "officer_id": duty.officer_id},
+            detail={
+                "day": duty.day.isoformat(),
+                "shift": duty.shift,
+                "officer_id": duty.officer_id,
+            },
         )

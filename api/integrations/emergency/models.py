@@ -100,7 +100,9 @@ class EventUpdate(models.Model):
     level = models.CharField(max_length=4, choices=EventLevel.choices)
     place = models.CharField(max_length=200)
     summary = models.TextField()
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="when the command system sent it")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the command system sent it"
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

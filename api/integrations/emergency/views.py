@@ -45,7 +45,7 @@ ERR_DUTY = {409: error_response("duty_exists — the officer is already on that 
 
 
 class DutyPagination(CursorPagination):
-    ordering = ("day", "id")
+    ordering = ("day", "id")  # type: ignore[assignment]  # DRF takes a tuple too
 
 
 class DutyListView(generics.GenericAPIView):
@@ -140,9 +140,7 @@ def _detail(user: User, pk: int) -> dict[str, Any]:
     found = selectors.record_or_404(user, pk, "emergency.view")
     data = HandlingSerializer(found).data
     people = (
-        HandlingRecipient.objects.filter(record=found)
-        .select_related("user")
-        .order_by("user_id")
+        HandlingRecipient.objects.filter(record=found).select_related("user").order_by("user_id")
     )
     data["recipients"] = [{"id": r.user.pk, "display_name": r.user.display_name} for r in people]
     updates = EventUpdate.objects.filter(record=found).order_by("sequence")
@@ -187,7 +185,8 @@ class AcknowledgeView(APIView):
         user = current_user(request)
         if request.data not in (None, {}, b"", ""):
             raise ApiError(
-                "unknown_field", fields={"body": [t("此操作不接受请求体。", "No body is accepted.")]}
+                "unknown_field",
+                fields={"body": [t("此操作不接受请求体。", "No body is accepted.")]},
             )
         actions.acknowledge(pk, user)
         return Response(_detail(user, pk))

@@ -54,7 +54,11 @@ def test_refusals(org, personas):
 
 def test_who_reads_and_removes(org, personas):
     duty = DutyAssignment.objects.create(
-        unit=org.office, day=DAY, shift="night", officer=personas["bob"], created_by=personas["alice"]
+        unit=org.office,
+        day=DAY,
+        shift="night",
+        officer=personas["bob"],
+        created_by=personas["alice"],
     )
     assert [d["id"] for d in client_for(personas["bob"]).get(DUTY).json()["results"]] == [duty.pk]
     assert [d["id"] for d in client_for(personas["leo"]).get(DUTY).json()["results"]] == [duty.pk]
