@@ -359,6 +359,10 @@ SPECTACULAR_SETTINGS = {
         "MeetingStateEnum": "api.meetings.models.MeetingState",
         "MeetingParticipantRoleEnum": "api.meetings.models.ParticipantRole",
         "MeetingSigninMethodEnum": "api.meetings.models.SigninMethod",
+        "CityCaseStateEnum": "api.integrations.citymgmt.models.CaseState",
+        "EmergencyLevelEnum": "api.integrations.emergency.models.EventLevel",
+        "EmergencyHandlingStateEnum": "api.integrations.emergency.models.HandlingState",
+        "DutyShiftEnum": "api.integrations.emergency.models.Shift",
     },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)

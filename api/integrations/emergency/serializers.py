@@ -16,13 +16,13 @@ from api.integrations.emergency.models import (
 )
 
 
-class UnitRefSerializer(serializers.Serializer):
+class DutyUnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class DutySerializer(serializers.ModelSerializer):
-    unit = UnitRefSerializer()
+    unit = DutyUnitRefSerializer()
     officer = PersonRefSerializer()
 
     class Meta:
@@ -54,7 +54,7 @@ class EventUpdateSerializer(serializers.ModelSerializer):
 
 
 class HandlingSerializer(serializers.ModelSerializer):
-    duty_unit = UnitRefSerializer()
+    duty_unit = DutyUnitRefSerializer()
     acknowledged_by = PersonRefSerializer(allow_null=True)
     level = serializers.ChoiceField(choices=EventLevel.choices)
     state = serializers.ChoiceField(choices=HandlingState.choices)
