@@ -75,9 +75,7 @@ def test_others_are_refused_and_audited(sample, personas):
     for persona in ("alice", "sam", "bob"):
         assert client_for(personas[persona]).get("/api/v1/integrations/").status_code == 403
     assert (
-        AuditEvent.objects.filter(
-            action="integrations.connectors_list", result="denied"
-        ).count()
+        AuditEvent.objects.filter(action="integrations.connectors_list", result="denied").count()
         == 3
     )
     response = client_for(personas["alice"]).get("/api/v1/integrations/sample/dead-letters/")
@@ -91,13 +89,18 @@ def test_the_list_endpoints_query_counts_do_not_grow(
     _dead("Q-0")
     with django_assert_max_num_queries(8):
         assert ivy.get("/api/v1/integrations/").status_code == 200
-    with django_assert_max_num_queries(8):
+    # Reading dead letters is audited: the chain head's lock, the event, the head (and
+    # on the first event ever, the head's creation).
+    with django_assert_max_num_queries(13):
         assert ivy.get("/api/v1/integrations/sample/dead-letters/").status_code == 200
     for n in range(1, 30):
         _dead(f"Q-{n}")
     with django_assert_max_num_queries(8):
         assert ivy.get("/api/v1/integrations/").status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(13):
         page = ivy.get("/api/v1/integrations/sample/dead-letters/?page_size=20")
     assert len(page.json()["results"]) == 20
     assert page.json()["next"]
+    viewed = AuditEvent.objects.filter(action="integrations.dead_letters_viewed").last()
+    assert viewed is not None and viewed.actor_id == personas["ivy"].pk
+    assert len(viewed.detail["records"]) == 20
