@@ -56,6 +56,10 @@ def test_an_event_reaches_the_officer_on_duty_as_very_urgent(duty, personas):
     assert note.urgency == "very_urgent" and note.dedup_key == "emergency:YJ1"
     assert "道路塌陷" in note.title and "较大" in note.title
     assert note.body == "第1报：路面塌陷约 20 平方米。"
+    # Very urgent: the SMS rung is due soon and may go out in quiet hours (the ladder).
+    from api.notify.ladder import sms_may_go_at_night
+
+    assert note.sms_due_at is not None and sms_may_go_at_night(note)
     # Nobody off duty is told.
     assert not Notification.objects.exclude(recipient=duty).exists()
     assert list(record.recipients.values_list("user_id", "on_duty")) == [(duty.pk, True)]
