@@ -361,6 +361,10 @@ SPECTACULAR_SETTINGS = {
         "MeetingStateEnum": "api.meetings.models.MeetingState",
         "MeetingParticipantRoleEnum": "api.meetings.models.ParticipantRole",
         "MeetingSigninMethodEnum": "api.meetings.models.SigninMethod",
+        "CityCaseStateEnum": "api.integrations.citymgmt.models.CaseState",
+        "EmergencyLevelEnum": "api.integrations.emergency.models.EventLevel",
+        "EmergencyHandlingStateEnum": "api.integrations.emergency.models.HandlingState",
+        "DutyShiftEnum": "api.integrations.emergency.models.Shift",
     },
 }
 GOVDESK_MAX_BODY_BYTES = env.int("GOVDESK_MAX_BODY_BYTES", 1_048_576, minimum=1024)
@@ -781,6 +785,10 @@ GOVDESK_PORTAL_DASHBOARD_SECONDS = env.int(
 # The news block's posts per audience and channels, for at most this long; any post or
 # channel save starts new entries at once (a post passing its end date leaves within it).
 GOVDESK_PORTAL_NEWS_SECONDS = env.int("GOVDESK_PORTAL_NEWS_SECONDS", 30, minimum=0, maximum=3600)
+# --- Emergency command (docs/integrations.md#emergency) -------------------------------------
+# The code of the city's duty office (总值班室) whose roster receives emergency events;
+# empty: the root unit of the organisation tree.
+GOVDESK_EMERGENCY_DUTY_UNIT = env.str("GOVDESK_EMERGENCY_DUTY_UNIT", "")
 CELERY_BEAT_SCHEDULE["mail-finish-pending"] = {
     "task": "api.mail.tasks.finish_pending",
     "schedule": 120.0,

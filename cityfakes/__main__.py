@@ -25,6 +25,8 @@ from cityfakes.server import FakeContext, Handler, Router, base_url, make_server
 FAKES: list[tuple[str, str]] = [
     ("basedata", "cityfakes.basedata:make"),
     ("esupervision", "cityfakes.esupervision:make"),
+    ("citymgmt", "cityfakes.citymgmt:make"),
+    ("emergency", "cityfakes.emergency:make"),
 ]
 
 

@@ -4,7 +4,8 @@ Blocks: ``todo`` (to-do and overdue counts, the three most urgent tasks), ``must
 (unread must-read notices), ``news`` (the latest posts of the followed channels — one
 query of per-channel id subqueries whatever the number of channels), ``dashboard``
 (leaders and supervisors: overdue documents by unit, supervision lights, this month's
-unit scores, from the existing stats and supervision selectors). Every block reads
+unit scores, from the existing stats and supervision selectors; the city management
+figures from api.integrations.citymgmt, docs/integrations.md#city-management). Every block reads
 lower layers' selectors; nothing here writes.
 """
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from api.accounts.models import User
 from api.common.datetimes import client_datetime
+from api.integrations.citymgmt.selectors import dashboard_figures as city_management
 from api.portal.models import PortalPreference
 from api.publishing import selectors as publishing
 from api.publishing.audience import reader_keys
@@ -302,6 +304,8 @@ def dashboard_block(user: User, now: datetime) -> dict[str, Any] | None:
         "overdue_documents_by_unit": figures.get("overdue_documents_by_unit", []),
         "supervision_lights": lights,
         "scores": figures["scores"],
+        # City-wide, one entry for every scope, cached like the figures above.
+        "city_management": city_management(now),
     }
 
 

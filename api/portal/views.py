@@ -34,7 +34,8 @@ class PortalHomeSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="leaders/supervisors: overdue_by_unit, overdue_documents_by_unit, "
-        "supervision_lights, scores",
+        "supervision_lights, scores, city_management (open, overdue, closed, "
+        "by_category[≤5], by_district[≤5])",
     )
 
 

@@ -1,5 +1,16 @@
-"""URLs of api.integrations.citymgmt, under /api/v1/. Docs: docs/integrations.md."""
+"""URLs of api.integrations.citymgmt, mounted under /api/v1/.
 
-from django.urls import URLPattern, URLResolver
+Docs: docs/integrations.md#city-management.
+"""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from api.integrations.citymgmt import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "integrations/citymgmt/stats/",
+        views.StatsView.as_view(),
+        name="integrations-citymgmt-stats",
+    ),
+]
