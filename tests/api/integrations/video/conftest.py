@@ -1,0 +1,29 @@
+"""Fixtures of the video connector's tests: the fake video platform on loopback, the
+connector configured against it. Docs: docs/integrations.md#video-tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from cityfakes import video
+
+SECRET = "video-connector-secret"  # noqa: S105 (a test secret)
+
+
+@pytest.fixture(scope="session")
+def stream_platform():
+    """One platform with a real ffmpeg-encoded stream for the session (encoding once)."""
+    return video.make_platform(SECRET)
+
+
+@pytest.fixture
+def platform(stream_platform, monkeypatch):
+    """A fresh platform (no cameras, a real clock) sharing the session's stream, served on
+    a free port, with GOVDESK_INTEGRATION_VIDEO_URL/SECRET pointing at it."""
+    fresh = video.VideoPlatform(secret=SECRET, stream_dir=stream_platform.stream_dir)
+    with video.serve(fresh) as base:
+        monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_URL", base)
+        monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_SECRET", SECRET)
+        fresh.base_url = base  # type: ignore[attr-defined]
+        yield fresh
+
