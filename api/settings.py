@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "api.accounts.models.UnitKind",
         "AppointmentKindEnum": "api.accounts.models.AppointmentKind",
         "RoleEnum": "api.accounts.models.Role",
+        "CameraTypeEnum": "api.integrations.video.models.CameraType",
         "AppointmentStatusEnum": "api.accounts.models.AppointmentStatus",
         "HealthStatusEnum": ["ok", "degraded"],
         "AuditResultEnum": "api.audit.models.AuditResult",

@@ -138,7 +138,9 @@ def _unit_or_404(unit_id: int | None) -> Unit | None:
 
 
 def create_grant(user: User, data: dict[str, Any]) -> CameraGrant:
-    grantee = _unit_or_404(data["grantee_unit_id"])
+    grantee = Unit.objects.filter(pk=data["grantee_unit_id"]).first()
+    if grantee is None:
+        raise NotFound()
     owner = _unit_or_404(data.get("owner_unit_id"))
     if not selectors.can_grant_for_owner(user, owner):
         record_denied(
@@ -164,7 +166,7 @@ def create_grant(user: User, data: dict[str, Any]) -> CameraGrant:
                 obj=grant,
                 unit_id=owner.pk if owner else None,
                 detail={
-                    "grantee_unit_id": grantee.pk if grantee else None,
+                    "grantee_unit_id": grantee.pk,
                     "role": role,
                     "camera_type": grant.camera_type,
                     "owner_unit_id": owner.pk if owner else None,
@@ -197,4 +199,3 @@ def revoke_grant(user: User, grant_id: int) -> CameraGrant:
                 detail={"grantee_unit_id": grant.grantee_unit_id},
             )
     return grant
-

@@ -34,9 +34,7 @@ def grants_for(user: User) -> QuerySet[CameraGrant]:
     applies = Q(role="", grantee_unit_id__in=_ancestor_ids(user.unit))
     for assignment in assignments_of(user):
         applies |= Q(role=assignment.role, grantee_unit_id__in=_ancestor_ids(assignment.unit))
-    return CameraGrant.objects.filter(applies, revoked_at__isnull=True).select_related(
-        "owner_unit"
-    )
+    return CameraGrant.objects.filter(applies, revoked_at__isnull=True).select_related("owner_unit")
 
 
 def visible_cameras(user: User, *, include_retired: bool = False) -> QuerySet[Camera]:

@@ -19,7 +19,7 @@ class LocationSerializer(serializers.Serializer):
     address = serializers.CharField()
 
 
-class UnitRefSerializer(serializers.Serializer):
+class CameraUnitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -46,7 +46,7 @@ class CameraSerializer(serializers.ModelSerializer):
             "address": obj.address,
         }
 
-    @extend_schema_field(UnitRefSerializer(allow_null=True))
+    @extend_schema_field(CameraUnitSerializer(allow_null=True))
     def get_owner_unit(self, obj: Camera) -> dict[str, Any] | None:
         unit = obj.owner_unit
         return {"id": unit.pk, "name": unit.name} if unit is not None else None
@@ -93,8 +93,8 @@ class GrantCreateSerializer(StrictSerializer):
 
 
 class GrantSerializer(serializers.ModelSerializer):
-    grantee_unit = UnitRefSerializer()
-    owner_unit = UnitRefSerializer(allow_null=True)
+    grantee_unit = CameraUnitSerializer()
+    owner_unit = CameraUnitSerializer(allow_null=True)
     created_by = PersonRefSerializer()
     revoked_by = PersonRefSerializer(allow_null=True)
 

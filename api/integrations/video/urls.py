@@ -9,9 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("video/cameras/<int:pk>/", views.CameraDetailView.as_view(), name="video-camera"),
     path("video/cameras/<int:pk>/play/", views.PlayView.as_view(), name="video-camera-play"),
     path("video/views/", views.ViewListView.as_view(), name="video-views"),
-    path(
-        "video/views/<int:pk>/heartbeat/", views.HeartbeatView.as_view(), name="video-heartbeat"
-    ),
+    path("video/views/<int:pk>/heartbeat/", views.HeartbeatView.as_view(), name="video-heartbeat"),
     path("video/views/<int:pk>/stop/", views.StopView.as_view(), name="video-stop"),
     path("video/grants/", views.GrantListView.as_view(), name="video-grants"),
     path(

@@ -44,7 +44,9 @@ TAGS = ["video"]
 HEARTBEAT_SECONDS = 30
 ERR_PLAY = {
     409: error_response("camera_retired / camera_offline"),
-    503: error_response("video_unavailable — the video platform is not configured or not reachable"),
+    503: error_response(
+        "video_unavailable — the video platform is not configured or not reachable"
+    ),
 }
 ERR_GRANT_EXISTS = {409: error_response("grant_exists")}
 

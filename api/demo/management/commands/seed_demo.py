@@ -28,6 +28,7 @@ from api.audit.recorder import record
 from api.demo import city as demo_city
 from api.demo.backfill import seed_backfill
 from api.exchange.demo import seed_exchange_groups  # docs/exchange.md#demo
+from api.integrations.video.demo import seed as seed_video  # docs/integrations.md#video
 from api.mail.demo import seed as seed_mail  # docs/mail.md#demo
 from api.meetings.demo import seed_demo_meeting  # docs/meetings.md#the-demo
 from api.office.demo import seed as seed_office  # docs/personal-office.md#demo
@@ -272,6 +273,7 @@ class Command(BaseCommand):
             seeder.stats.update(seed_mail())
             seeder.stats.update(seed_publishing())
             seeder.stats["submissions_created"] += seed_submissions()
+            seeder.stats.update(seed_video())
             if options["backfill"]:
                 seeder.stats.update(seed_backfill())
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}

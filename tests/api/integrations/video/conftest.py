@@ -7,7 +7,7 @@ import pytest
 
 from cityfakes import video
 
-SECRET = "video-connector-secret"  # noqa: S105 (a test secret)
+SECRET = "video-connector-secret"
 
 
 @pytest.fixture(scope="session")
@@ -26,4 +26,3 @@ def platform(stream_platform, monkeypatch):
         monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_SECRET", SECRET)
         fresh.base_url = base  # type: ignore[attr-defined]
         yield fresh
-
