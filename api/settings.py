@@ -223,6 +223,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "api.publishing.tasks.remind_must_reads",
         "schedule": 300.0,
     },
+    # Integrations: pulls whose turn came; retries whose time came (docs/integrations.md).
+    "integrations-pull-due": {"task": "api.integrations.tasks.pull_due", "schedule": 60.0},
+    "integrations-sweep": {"task": "api.integrations.tasks.sweep", "schedule": 60.0},
     # Video: end camera views whose page went away without a stop (docs/integrations.md#video).
     "video-close-stale-views": {
         "task": "api.integrations.video.tasks.close_stale_views",
@@ -813,3 +816,16 @@ CELERY_BEAT_SCHEDULE["office-reminders"] = {
     "task": "api.office.tasks.send_reminders",
     "schedule": 60.0,
 }
+# --- Integrations (docs/integrations.md#retries-and-dead-letters) ------------------------------
+# A record whose handler raises TransientError is tried this many times in all, waiting
+# base × 2^(n-1) seconds (at most the max) after the n-th failure, then it is a dead letter.
+# Each connector's URL and secret: GOVDESK_INTEGRATION_<NAME>_URL / _SECRET / _SECRET_FILE.
+GOVDESK_INTEGRATION_MAX_ATTEMPTS = env.int(
+    "GOVDESK_INTEGRATION_MAX_ATTEMPTS", 6, minimum=1, maximum=50
+)
+GOVDESK_INTEGRATION_RETRY_BASE_SECONDS = env.int(
+    "GOVDESK_INTEGRATION_RETRY_BASE_SECONDS", 30, minimum=1, maximum=3600
+)
+GOVDESK_INTEGRATION_RETRY_MAX_SECONDS = env.int(
+    "GOVDESK_INTEGRATION_RETRY_MAX_SECONDS", 3600, minimum=1, maximum=7 * 24 * 3600
+)

@@ -13,19 +13,24 @@ web process while monitoring alerts on the worker.
 ``warnings`` lists what an operator should act on but that never degrades the answer
 either, e.g. ``holiday_arrangement_missing`` (docs/workdays.md#yearly-arrangement).
 Apps above this layer add their checks with ``register_warnings`` in their
-``AppConfig.ready()``.
+``AppConfig.ready()``, and whole blocks of their own (``register_block``: a key of the
+answer, the function that fills it, its schema field), e.g. ``integrations``
+(docs/integrations.md#health). A block is informative too: it never degrades the answer.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -41,6 +46,37 @@ _WARNINGS: dict[str, Callable[[], list[dict]]] = {}
 
 def register_warnings(name: str, check: Callable[[], list[dict]]) -> None:
     _WARNINGS[name] = check
+
+
+@dataclass(frozen=True)
+class Block:
+    check: Callable[[], Any]
+    field: serializers.Field  # the block's schema, so the OpenAPI document tells the truth
+    default: Any  # the value when the database is down or the check fails
+
+
+# key → a block of the answer (registered by apps above in ready()).
+_BLOCKS: dict[str, Block] = {}
+
+
+def register_block(
+    key: str, check: Callable[[], Any], field: serializers.Field, default: Any
+) -> None:
+    _BLOCKS[key] = Block(check, field, default)
+
+
+def collect_blocks(database_ok: bool) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, block in _BLOCKS.items():
+        if not database_ok:
+            found[key] = block.default
+            continue
+        try:
+            found[key] = block.check()
+        except Exception:  # a broken block never breaks health
+            logger.warning("health block %s failed", key, exc_info=True)
+            found[key] = block.default
+    return found
 
 
 def collect_warnings() -> list[dict]:
@@ -94,35 +130,42 @@ def check_worker() -> dict:
     }
 
 
-_worker = inline_serializer(
-    "HealthWorker",
-    fields={
-        "ok": serializers.BooleanField(),
-        "last_seen": serializers.DateTimeField(allow_null=True),
-        "age_seconds": serializers.FloatField(required=False),
-        "error": serializers.CharField(required=False),
-    },
-)
-
-_component = inline_serializer(
-    "HealthComponent",
-    fields={
-        "ok": serializers.BooleanField(),
-        "latency_ms": serializers.FloatField(required=False),
-        "error": serializers.CharField(required=False),
-    },
-)
+class HealthWorkerSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True)
+    age_seconds = serializers.FloatField(required=False)
+    error = serializers.CharField(required=False)
 
 
-_warning = inline_serializer(
-    "HealthWarning",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "year": serializers.IntegerField(required=False),
-    },
-    many=True,
-)
+class HealthComponentSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    latency_ms = serializers.FloatField(required=False)
+    error = serializers.CharField(required=False)
+
+
+class HealthWarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    year = serializers.IntegerField(required=False)
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded"])
+    database = HealthComponentSerializer()
+    broker = HealthComponentSerializer()
+    worker = HealthWorkerSerializer()
+    warnings = HealthWarningSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The registered blocks, read when the schema is generated (after every ready()).
+        for key, block in _BLOCKS.items():
+            fields[key] = copy.deepcopy(block.field)
+        return fields
+
+
+class HealthDegradedSerializer(HealthSerializer):
+    pass
 
 
 class HealthView(APIView):
@@ -131,28 +174,7 @@ class HealthView(APIView):
 
     @extend_schema(
         operation_id="health",
-        responses={
-            200: inline_serializer(
-                "Health",
-                fields={
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "database": _component,
-                    "broker": _component,
-                    "worker": _worker,
-                    "warnings": _warning,
-                },
-            ),
-            503: inline_serializer(
-                "HealthDegraded",
-                fields={
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "database": _component,
-                    "broker": _component,
-                    "worker": _worker,
-                    "warnings": _warning,
-                },
-            ),
-        },
+        responses={200: HealthSerializer, 503: HealthDegradedSerializer},
         auth=[],
     )
     def get(self, request):
@@ -165,5 +187,6 @@ class HealthView(APIView):
             "broker": broker,
             "worker": check_worker(),  # informative: never degrades the status
             "warnings": collect_warnings() if database["ok"] else [],  # informative too
+            **collect_blocks(database["ok"]),  # informative too
         }
         return Response(body, status=200 if ok else 503)
