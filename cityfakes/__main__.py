@@ -22,7 +22,9 @@ from typing import Any
 from cityfakes.server import FakeContext, Handler, Router, base_url, make_server
 
 # (name, "module:factory") — the factory takes a FakeContext and returns a Handler.
-FAKES: list[tuple[str, str]] = []
+FAKES: list[tuple[str, str]] = [
+    ("video", "cityfakes.video:make"),  # docs/integrations.md#video
+]
 
 
 def load(name: str, target: str, context: FakeContext) -> Handler:

@@ -14,7 +14,9 @@ Plain Python on 127.0.0.1, speaking the contract a city's video platform offers 
   expiry and viewer) and the expiry are checked on every file, and the playlist's
   segment lines carry the same token. A forged or expired URL is a 403.
 
-Both API calls need ``Authorization: Bearer <connector secret>`` (server to server).
+Both API calls are signed with the connector secret like every GovDesk outbound request
+(``X-GovDesk-Timestamp`` / ``X-GovDesk-Signature``, cityfakes/signing.py); anything else
+is a 401.
 The stream is real H.264 HLS encoded once by Debian's ffmpeg (``/usr/bin/ffmpeg``) into a
 temporary folder; without ffmpeg the HLS files answer 503 and ``ffmpeg_missing()`` names
 the reason, so tests that need frames skip.
@@ -35,9 +37,12 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from cityfakes import server
+from cityfakes.server import FakeContext, Handler, Reply, Request, Router
+from cityfakes.signing import verify
 
 PREFIX = "/video"
 CAMERA_TYPES = ("tianwang", "traffic", "city")
@@ -171,20 +176,18 @@ class VideoPlatform:
         return None
 
     # --- the HTTP contract ------------------------------------------------------------
-    def handle(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, bytes, dict[str, str]]:
-        if path.startswith("/hls/") and method in ("GET", "HEAD"):
-            return self._hls(path, query)
-        if headers.get("authorization", "") != f"Bearer {self.secret}":
+    def __call__(self, req: Request) -> Reply:
+        if req.path.startswith("/hls/") and req.method in ("GET", "HEAD"):
+            return self._hls(req.path, req.query)
+        if verify(self.secret, req.body, req.headers):
             return _json(401, {"error": "unauthorised"})
-        if path == "/api/cameras" and method == "GET":
-            return self._cameras(query)
-        if path == "/api/play-urls" and method == "POST":
-            return self._play_url(headers, body)
+        if req.path == "/api/cameras" and req.method == "GET":
+            return self._cameras(req.query)
+        if req.path == "/api/play-urls" and req.method == "POST":
+            return self._play_url(req.headers, req.body)
         return _json(404, {"error": "not_found"})
 
-    def _cameras(self, query: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+    def _cameras(self, query: dict[str, str]) -> Reply:
         try:
             after = int(query.get("cursor") or 0)
             limit = int(query.get("limit") or 100)
@@ -200,7 +203,7 @@ class VideoPlatform:
         cursor = str(page[-1].seq) if page else str(after)
         return _json(200, {"cameras": cameras, "cursor": cursor, "more": len(changed) > limit})
 
-    def _play_url(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def _play_url(self, headers: dict[str, str], body: bytes) -> Reply:
         try:
             data = json.loads(body or b"{}")
             camera_id = str(data["camera_id"])
@@ -220,7 +223,7 @@ class VideoPlatform:
         self.play_requests.append({"camera_id": camera_id, "viewer": viewer, "ttl": ttl})
         return _json(200, {"url": url, "expires_at": expires})
 
-    def _hls(self, path: str, query: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+    def _hls(self, path: str, query: dict[str, str]) -> Reply:
         parts = path.split("/")  # "", "hls", camera, file
         if len(parts) != 4 or not parts[3] or "/" in parts[3] or parts[3].startswith("."):
             return _json(404, {"error": "not_found"}, cors=True)
@@ -254,57 +257,11 @@ class VideoPlatform:
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
 
 
-def _json(status: int, payload: Any, *, cors: bool = False) -> tuple[int, bytes, dict[str, str]]:
+def _json(status: int, payload: Any, *, cors: bool = False) -> Reply:
     headers = {"Content-Type": "application/json"}
     if cors:
         headers.update(CORS)
     return status, json.dumps(payload, ensure_ascii=False).encode(), headers
-
-
-def handler_class(platform: VideoPlatform, prefix: str = PREFIX) -> type[BaseHTTPRequestHandler]:
-    """A request handler serving ``platform`` under ``prefix`` (``/video``)."""
-
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet: the tests and the demo read state, not logs
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            split = urllib.parse.urlsplit(self.path)
-            path = split.path
-            if not path.startswith(prefix + "/"):
-                status, out, headers = _json(404, {"error": "not_found"})
-            else:
-                status, out, headers = platform.handle(
-                    self.command,
-                    path[len(prefix) :],
-                    dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True)),
-                    {k.lower(): v for k, v in self.headers.items()},
-                    body,
-                )
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(out)
-
-        def do_OPTIONS(self) -> None:  # CORS preflight from the PWA's origin
-            self.send_response(204)
-            for name, value in CORS.items():
-                self.send_header(name, value)
-            self.send_header("Access-Control-Allow-Methods", "GET, HEAD")
-            self.send_header("Access-Control-Allow-Headers", "*")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_GET = do_POST = do_HEAD = _serve
-
-    return _Handler
 
 
 def make_platform(secret: str, *, with_stream: bool = True) -> VideoPlatform:
@@ -335,17 +292,18 @@ def seed_demo(platform: VideoPlatform) -> None:
         )  # fmt: skip
 
 
+def make(context: FakeContext) -> Handler:
+    """The factory ``python -m cityfakes serve`` calls (FAKES): the demo's platform with
+    its six cameras and a real stream when ffmpeg is installed."""
+    platform = make_platform(context.secret)
+    seed_demo(platform)
+    return platform
+
+
 @contextmanager
 def serve(platform: VideoPlatform, port: int = 0) -> Iterator[str]:
-    """Serve ``platform`` on 127.0.0.1 (a free port by default) in a thread; yields the
-    connector's base URL (``http://127.0.0.1:<port>/video/``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler_class(platform))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="fake-video", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{PREFIX}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """Serve ``platform`` under ``/video/`` on 127.0.0.1 (a free port by default) in a
+    thread, as ``python -m cityfakes serve`` does; yields the connector's base URL
+    (``http://127.0.0.1:<port>/video``)."""
+    with server.serve(Router({"video": platform}), port=port) as base:
+        yield base + PREFIX

@@ -19,6 +19,7 @@ from api.accounts.models import Role, Unit, User
 from api.audit.recorder import record, record_denied
 from api.common.errors import ApiError, Conflict, Forbidden, NotFound
 from api.common.i18n import Msg
+from api.integrations.errors import IntegrationError
 from api.integrations.video import platform, selectors
 from api.integrations.video.models import CameraGrant, ViewSession
 
@@ -48,13 +49,13 @@ def start_view(user: User, camera_id: int) -> tuple[ViewSession, str]:
     camera = selectors.camera_or_404(user, camera_id, action="video.view")
     if camera.retired_at is not None:
         raise Conflict("camera_retired", CAMERA_RETIRED)
+    if not camera.online:
+        raise Conflict("camera_offline", CAMERA_OFFLINE)
     try:
         issued = platform.play_url(camera.source_id, viewer_id(user), play_ttl_seconds())
-    except platform.PlatformRefused as exc:
-        if exc.code == "camera_offline":
-            raise Conflict("camera_offline", CAMERA_OFFLINE) from exc
-        raise ApiError("video_unavailable", VIDEO_UNAVAILABLE, status_code=503) from exc
-    except platform.PlatformUnavailable as exc:
+    except IntegrationError as exc:
+        # Unreachable, busy, not configured, or refusing (the camera went offline since
+        # the last pull): nothing to play, nothing recorded as a view.
         raise ApiError("video_unavailable", VIDEO_UNAVAILABLE, status_code=503) from exc
     try:
         expires_at = datetime.fromtimestamp(int(issued.get("expires_at", 0)), tz=UTC)

@@ -11,4 +11,4 @@ class VideoConfig(AppConfig):
     def ready(self) -> None:
         from api.integrations.video import connector
 
-        connector.register()
+        connector.register_spec()

@@ -9,37 +9,24 @@ change the catalogue cannot store is a permanent error (dead letter, replayable)
 
 from __future__ import annotations
 
-from typing import Any
-
+from api.integrations.registry import ConnectorSpec, PullContext, PullResult, register
 from api.integrations.video import platform, sync
 
-NAME = "video"
 TITLE = "视频资源"
 
 
-def pull(context: Any) -> Any:
-    from api.integrations.errors import TransientError
-    from api.integrations.registry import PullResult
-
-    try:
-        records, cursor, more = sync.fetch_page(context.cursor)
-    except platform.PlatformUnavailable as exc:
-        raise TransientError(str(exc)) from exc
+def pull(context: PullContext) -> PullResult:
+    records, cursor, more = sync.fetch_page(context.http, context.cursor)
     return PullResult(records=records, cursor=cursor, more=more)
 
 
-def register() -> None:
-    try:
-        from api.integrations.registry import ConnectorSpec
-        from api.integrations.registry import register as register_spec
-    except ImportError:  # the connector layer is not in this branch yet: nothing to join
-        return
-    register_spec(
+def register_spec() -> None:
+    register(
         ConnectorSpec(
-            name=NAME,
+            name=platform.NAME,
             title=TITLE,
             handle=sync.apply_camera,
             pull=pull,
-            pull_every_seconds=300,
+            pull_every_seconds=platform.PULL_SECONDS,
         )
     )

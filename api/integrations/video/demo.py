@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 
 from api.accounts.models import Role, Unit, User
+from api.integrations.errors import IntegrationError
 from api.integrations.video import platform, sync
-from api.integrations.video.models import CameraGrant, CameraType
+from api.integrations.video.models import Camera, CameraGrant, CameraType
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,7 @@ def seed() -> dict[str, int]:
     if platform.config().configured:
         try:
             sync.sync_all()
-        except platform.PlatformError as exc:
+        except IntegrationError as exc:
             logger.warning("video demo: the camera catalogue was not pulled: %s", exc)
-        from api.integrations.video.models import Camera
-
         stats["cameras_synced"] = Camera.objects.filter(retired_at__isnull=True).count()
     return stats

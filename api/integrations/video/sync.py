@@ -17,13 +17,15 @@ from django.utils import timezone
 
 from api.accounts.models import Unit
 from api.audit.recorder import record
+from api.integrations.errors import PermanentError
+from api.integrations.http import Client, client
 from api.integrations.video import platform
 from api.integrations.video.models import Camera, CameraType
 
 PAGE_SIZE = 100
 
 
-class BadCameraRecord(ValueError):
+class BadCameraRecord(PermanentError):
     """A change the catalogue cannot store (a permanent error: it goes to dead letters)."""
 
 
@@ -96,9 +98,9 @@ def apply_camera(source_id: str, change: dict[str, Any]) -> None:
                 record("video.camera_restored", obj=camera, detail={"source_id": camera_id})
 
 
-def fetch_page(cursor: str, cfg: platform.PlatformConfig | None = None) -> tuple[list, str, bool]:
+def fetch_page(http: Client, cursor: str) -> tuple[list[tuple[str, dict]], str, bool]:
     """One page of changes as ``(records, next cursor, more)`` for the connector layer."""
-    page = platform.camera_changes(cursor, PAGE_SIZE, cfg=cfg)
+    page = platform.camera_changes(http, cursor, PAGE_SIZE)
     records = []
     for change in page["cameras"]:
         if isinstance(change, dict) and "id" in change and "revision" in change:
@@ -107,11 +109,12 @@ def fetch_page(cursor: str, cfg: platform.PlatformConfig | None = None) -> tuple
 
 
 def sync_all(cursor: str = "") -> str:
-    """Pull every page now and apply it directly (the demo seed and the tests' shortcut
-    around the connector layer's queue); returns the last cursor."""
+    """Pull every page now and apply it directly, bypassing the connector layer's record
+    store (the demo seed and the tests' shortcut); returns the last cursor."""
     more = True
-    while more:
-        records, cursor, more = fetch_page(cursor)
-        for source_id, change in records:
-            apply_camera(source_id, change)
+    with client(platform.config()) as http:
+        while more:
+            records, cursor, more = fetch_page(http, cursor)
+            for source_id, change in records:
+                apply_camera(source_id, change)
     return cursor

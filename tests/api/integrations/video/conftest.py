@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from api.integrations.testing import configure
 from cityfakes import video
 
 SECRET = "video-connector-secret"
@@ -19,10 +20,9 @@ def stream_platform():
 @pytest.fixture
 def platform(stream_platform, monkeypatch):
     """A fresh platform (no cameras, a real clock) sharing the session's stream, served on
-    a free port, with GOVDESK_INTEGRATION_VIDEO_URL/SECRET pointing at it."""
+    a free port, with the connector configured against it (api.integrations.testing.configure)."""
     fresh = video.VideoPlatform(secret=SECRET, stream_dir=stream_platform.stream_dir)
     with video.serve(fresh) as base:
-        monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_URL", base)
-        monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_SECRET", SECRET)
+        configure(monkeypatch, "video", base, SECRET)
         fresh.base_url = base  # type: ignore[attr-defined]
         yield fresh

@@ -85,6 +85,36 @@ def test_sync_pulls_pages_after_the_cursor_and_retires_removed_cameras(platform,
     assert AuditEvent.objects.filter(action="video.camera_retired", object_id=str(ct.pk)).exists()
 
 
+def test_the_connector_layer_pulls_the_feed_and_applies_each_change_once(platform, org):
+    from api.integrations import actions as layer
+    from api.integrations.models import ReceivedRecord
+    from api.integrations.testing import process_all
+
+    put_city(platform, org)
+    assert layer.pull("video") == 3
+    assert process_all("video") == 3
+    assert Camera.objects.count() == 3
+    platform.remove_camera("TW-1")
+    platform.put_camera("TR-1", name="解放路口（新）")
+    assert layer.pull("video") == 2  # from the stored cursor: only the two changes
+    assert layer.pull("video") == 0
+    assert process_all("video") == 2
+    assert Camera.objects.get(source_id="TW-1").retired_at is not None
+    assert Camera.objects.get(source_id="TR-1").name == "解放路口（新）"
+    assert set(ReceivedRecord.objects.values_list("source_id", flat=True)) >= {"TW-1@4", "TR-1@5"}
+
+
+def test_the_fake_refuses_unsigned_and_wrongly_signed_calls(platform):
+    from api.integrations.config import ConnectorConfig
+    from api.integrations.errors import PermanentError
+    from api.integrations.http import client
+
+    assert fetch(platform.base_url + "/api/cameras")[0] == 401
+    wrong = ConnectorConfig(name="video", url=platform.base_url, secret="not-the-secret")
+    with client(wrong) as http, pytest.raises(PermanentError, match="401"):
+        http.get_json("api/cameras")
+
+
 def test_a_late_or_repeated_change_never_moves_a_camera_back(org):
     new = {"id": "TW-9", "revision": 5, "name": "新名", "type": "tianwang", "location": {}}
     old = {**new, "revision": 3, "name": "旧名"}
@@ -203,7 +233,7 @@ def test_a_permitted_view_gets_a_signed_url_that_plays_and_is_audited_with_its_d
     response = bob.post(f"{CAMERAS}{tr.pk}/play/", {}, format="json")
     assert response.status_code == 201, response.json()
     play = response.json()
-    assert play["url"].startswith(platform.base_url + "hls/TR-1/index.m3u8?")
+    assert play["url"].startswith(platform.base_url + "/hls/TR-1/index.m3u8?")
     assert platform.play_requests == [
         {"camera_id": "TR-1", "viewer": f"govdesk-{personas['bob'].pk}", "ttl": 300}
     ]
@@ -276,10 +306,16 @@ def test_play_when_the_platform_is_down_or_the_camera_is_retired(
     tr = Camera.objects.get(source_id="TR-1")
     bob = client_for(personas["bob"])
     platform.put_camera("TR-1", online=False)
+    sync.sync_all()
     assert (
         bob.post(f"{CAMERAS}{tr.pk}/play/", {}, format="json").json()["error"]["code"]
         == "camera_offline"
     )
+    platform.put_camera("TR-1", online=True)
+    sync.sync_all()
+    platform.put_camera("TR-1", online=False)  # upstream only: the platform refuses it
+    refused = bob.post(f"{CAMERAS}{tr.pk}/play/", {}, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (503, "video_unavailable")
     monkeypatch.setenv("GOVDESK_INTEGRATION_VIDEO_URL", "http://127.0.0.1:9/video/")
     down = bob.post(f"{CAMERAS}{tr.pk}/play/", {}, format="json")
     assert (down.status_code, down.json()["error"]["code"]) == (503, "video_unavailable")
