@@ -152,12 +152,19 @@ def create_grant(user: User, data: dict[str, Any]) -> CameraGrant:
     role = data.get("role", "")
     if role and role not in Role.values:
         raise NotFound()
+    camera_type = data.get("camera_type", "")
+    # The unique constraint cannot see two "any owner" grants (NULL owners are distinct).
+    if CameraGrant.objects.filter(
+        grantee_unit=grantee, role=role, camera_type=camera_type, owner_unit=owner,
+        revoked_at__isnull=True,
+    ).exists():  # fmt: skip
+        raise Conflict("grant_exists", GRANT_EXISTS)
     try:
         with transaction.atomic():
             grant = CameraGrant.objects.create(
                 grantee_unit=grantee,
                 role=role,
-                camera_type=data.get("camera_type", ""),
+                camera_type=camera_type,
                 owner_unit=owner,
                 created_by=user,
             )

@@ -195,6 +195,7 @@ def test_grants_are_managed_by_the_city_it_admin_and_the_owner_units_admin(platf
     assert alice.post(GRANTS, other, format="json").status_code == 403
     assert alice.post(GRANTS, {"grantee_unit_id": org.bureau.pk}, format="json").status_code == 403
     assert ivy.post(GRANTS, {"grantee_unit_id": org.bureau.pk}, format="json").status_code == 201
+    assert ivy.post(GRANTS, {"grantee_unit_id": org.bureau.pk}, format="json").status_code == 409
     assert charlie.get(GRANTS).status_code == 403
     assert charlie.post(GRANTS, own, format="json").status_code == 403
     assert alice.post(GRANTS, {**own, "grantee_unit_id": 999999}, format="json").status_code == 404
