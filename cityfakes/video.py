@@ -264,11 +264,14 @@ def _json(status: int, payload: Any, *, cors: bool = False) -> Reply:
     return status, json.dumps(payload, ensure_ascii=False).encode(), headers
 
 
-def make_platform(secret: str, *, with_stream: bool = True) -> VideoPlatform:
-    """A platform; with ffmpeg present it encodes its stream into a temporary folder."""
+def make_platform(
+    secret: str, *, with_stream: bool = True, folder: Path | None = None
+) -> VideoPlatform:
+    """A platform; with ffmpeg present it encodes its stream into ``folder`` (a new
+    temporary folder by default)."""
     platform = VideoPlatform(secret=secret)
     if with_stream and ffmpeg_missing() is None:
-        folder = Path(tempfile.mkdtemp(prefix="govdesk-video-"))
+        folder = folder or Path(tempfile.mkdtemp(prefix="govdesk-video-"))
         encode_stream(folder)
         platform.stream_dir = folder
     return platform

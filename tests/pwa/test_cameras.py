@@ -37,7 +37,7 @@ PLAYING = """() => {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    platform = video.make_platform(SECRET)
+    platform = video.make_platform(SECRET, folder=tmp_path_factory.mktemp("video-stream"))
     video.seed_demo(platform)
     with video.serve(platform) as base:
         env = {"GOVDESK_INTEGRATION_VIDEO_URL": base, "GOVDESK_INTEGRATION_VIDEO_SECRET": SECRET}

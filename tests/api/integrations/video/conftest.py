@@ -12,9 +12,9 @@ SECRET = "video-connector-secret"
 
 
 @pytest.fixture(scope="session")
-def stream_platform():
+def stream_platform(tmp_path_factory):
     """One platform with a real ffmpeg-encoded stream for the session (encoding once)."""
-    return video.make_platform(SECRET)
+    return video.make_platform(SECRET, folder=tmp_path_factory.mktemp("video-stream"))
 
 
 @pytest.fixture
