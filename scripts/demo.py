@@ -12,6 +12,11 @@ collectstatic`` and starts five supervised processes, each in its own process gr
              FCM, Aliyun/Tencent SMS, DingTalk robot, Web Push receiver) on
              127.0.0.1:${GOVDESK_FAKES_PORT:-a free port}; web, worker and beat are
              pointed at them (docs/notifications.md#demo-fakes),
+* ``cityfakes`` the city's other systems, faked (``python -m cityfakes serve``: one
+             loopback port, ${GOVDESK_CITYFAKES_PORT:-a free port}, each fake under
+             ``/<connector>/``); web, worker and beat get
+             ``GOVDESK_INTEGRATION_<NAME>_URL`` and ``_SECRET_FILE`` (secrets generated
+             once under ``var/cityfakes/``, docs/integrations.md#the-demo),
 * ``web``    gunicorn serving ``api.wsgi`` on 127.0.0.1:${GOVDESK_PORT:-8000}
              (``GOVDESK_BIND_HOST`` binds elsewhere), ``GOVDESK_WEB_THREADS`` threads
              per worker (an open live stream holds one),
@@ -396,6 +401,41 @@ def fakes_environment(
     return env
 
 
+# The connectors of docs/integrations.md; each has a fake under /<name>/ of cityfakes.
+CITY_CONNECTORS = ("esupervision", "video", "citymgmt", "emergency", "basedata")
+
+
+def city_fakes_secrets(folder: Path, names: Sequence[str] = CITY_CONNECTORS) -> Path:
+    """One shared secret per connector, made once and kept in ``folder/secrets.json``
+    (0600; a name added later gets its own) and one ``<name>.secret`` file each, which
+    GovDesk reads through ``GOVDESK_INTEGRATION_<NAME>_SECRET_FILE``. Returns the JSON
+    file, which ``python -m cityfakes serve --secrets`` reads."""
+    import secrets
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets.json"
+    kept: dict[str, str] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    for name in names:
+        kept.setdefault(name, secrets.token_urlsafe(32))
+    _write_private(path, json.dumps(kept, indent=2))
+    for name in names:
+        _write_private(folder / f"{name}.secret", kept[name])
+    return path
+
+
+def city_fakes_environment(
+    folder: Path, port: int, names: Sequence[str] = CITY_CONNECTORS
+) -> dict[str, str]:
+    """Points every connector of web, worker and beat at its fake on ``port``."""
+    env: dict[str, str] = {}
+    for name in names:
+        prefix = f"GOVDESK_INTEGRATION_{name.upper()}_"
+        env[prefix + "URL"] = f"http://127.0.0.1:{port}/{name}"
+        env[prefix + "SECRET_FILE"] = str(folder / f"{name}.secret")
+        env[prefix + "SECRET"] = ""  # the file wins; never a stray value from the shell
+    return env
+
+
 def demo_vpn_gateway(
     var_dir: Path, base: Mapping[str, str], pool: str, gateway: str
 ) -> dict[str, str]:
@@ -652,7 +692,13 @@ def _python_for_humans() -> str:
         return str(python)
 
 
-def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str = "") -> str:
+def banner(
+    base_url: str,
+    password: str,
+    password_from_env: bool,
+    fakes_url: str = "",
+    city_fakes_url: str = "",
+) -> str:
     from api.demo.city import DEMO_TOTP_SECRET
 
     accounts = demo_accounts()
@@ -681,6 +727,11 @@ def banner(base_url: str, password: str, password_from_env: bool, fakes_url: str
                     "check: scripts/demo_notify.py)"
                 ]
                 if fakes_url
+                else []
+            ),
+            *(
+                [f"  City fakes  {city_fakes_url}  (the city's systems; docs/integrations.md)"]
+                if city_fakes_url
                 else []
             ),
             "",
@@ -723,10 +774,12 @@ def build_commands(
     host: str,
     port: int,
     fakes: tuple[Path, int] | tuple[Path, int, int] | None = None,
+    city_fakes: tuple[Path, int] | None = None,
 ) -> list[tuple[str, list[str]]]:
     """The supervised processes. ``fakes`` = (dir, port[, smpp port]); with an SMPP
     port the fakes also run the fake SMSC and ``receipts`` (manage.py
-    notify_smpp_receipts) receives its delivery receipts."""
+    notify_smpp_receipts) receives its delivery receipts. ``city_fakes`` = (the
+    secrets file, port) runs ``python -m cityfakes serve`` beside them."""
     schedule = str(settings.CELERY_BEAT_SCHEDULE_FILENAME)
     fakes_command: list[tuple[str, list[str]]] = []
     receipts_command: list[tuple[str, list[str]]] = []
@@ -739,6 +792,15 @@ def build_commands(
                 ("receipts", [python, str(BASE_DIR / "manage.py"), "notify_smpp_receipts"])
             ]
         fakes_command = [("fakes", serve)]
+    if city_fakes is not None:
+        fakes_command.append(
+            (
+                "cityfakes",
+                [python, "-m", "cityfakes", "serve", "--port", str(city_fakes[1]),
+                 "--secrets", str(city_fakes[0]),
+                 "--govdesk-url", f"http://{url_host(host)}:{port}"],
+            )
+        )  # fmt: skip
     return [
         *fakes_command,
         (
@@ -818,6 +880,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         while smpp_at == fakes_at:
             smpp_at = free_loopback_port()
         check_port_free("127.0.0.1", smpp_at)
+        city_at = fakes_port(os.environ.get("GOVDESK_CITYFAKES_PORT"))
+        while city_at in (fakes_at, smpp_at):
+            city_at = free_loopback_port()
+        check_port_free("127.0.0.1", city_at)
         console.say(f"GovDesk demo: data in {var_dir}, mode development")
         if host not in ("127.0.0.1", "localhost", "::1"):
             console.say(
@@ -834,6 +900,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             env,
         )  # fmt: skip
         env.update(fakes_environment(fakes_dir, fakes_at, env, smpp_at))
+        # The city's systems (docs/integrations.md#the-demo): secrets kept under var/.
+        city_dir = var_dir / "cityfakes"
+        city_secrets = city_fakes_secrets(city_dir)
+        env.update(city_fakes_environment(city_dir, city_at))
         vpn = demo_vpn_gateway(
             var_dir, env, settings.GOVDESK_VPN_POOL, settings.GOVDESK_VPN_GATEWAY_ADDRESS
         )
@@ -870,7 +940,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if janus is not None:
             supervisor.start("janus", janus[0], env)
         fakes = (fakes_dir, fakes_at, smpp_at)
-        for name, command in build_commands(python, settings, host, port, fakes):
+        commands = build_commands(
+            python, settings, host, port, fakes, city_fakes=(city_secrets, city_at)
+        )
+        for name, command in commands:
             supervisor.start(name, command, env)
         supervisor.relay()
 
@@ -883,6 +956,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(settings.GOVDESK_DEMO_PASSWORD),
                 bool(env.get("GOVDESK_DEMO_PASSWORD")),
                 f"http://127.0.0.1:{fakes_at}/",
+                f"http://127.0.0.1:{city_at}/",
             )
         )
         gone = supervisor.wait()

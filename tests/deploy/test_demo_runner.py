@@ -287,9 +287,9 @@ def test_demo_launcher_runs_the_demo_city_and_stops_cleanly(tmp_path):
         from api.meetings.janus.config import binary
 
         started = (
-            "janus, fakes, web, worker, beat, receipts"
+            "janus, fakes, cityfakes, web, worker, beat, receipts"
             if binary()
-            else "fakes, web, worker, beat, receipts"
+            else "fakes, cityfakes, web, worker, beat, receipts"
         )
         assert f"stopped: {started}" in launcher.log.read_text()
         if binary():

@@ -120,6 +120,11 @@ def test_messages_are_bilingual(sample):
         b'{"events": [{"no_id": 1}]}',
         b'{"id": ""}',
         b'{"id": 5}',
+        b'{"id": "1", "x": NaN}',
+        b'{"id": "1", "x": "a\\u0000b"}',
+        b'{"id": "1", "x": "\\ud800"}',
+        b"[" * 100 + b"]" * 100,
+        b"\xff\xfe",
     ],
 )
 def test_strict_parsing(sample, body):
