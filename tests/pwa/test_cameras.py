@@ -3,7 +3,7 @@ from 我的 and the HLS stream (real H.264, encoded by ffmpeg) plays in hls.js �
 decoded and the playhead moves; leaving the screen ends the view, and its start and end
 are in the audit log. A person without a grant gets 404 and sees no 视频资源 entry.
 
-Docs: docs/integrations.md#video-tests. Skipped, with the reason printed, when Debian's
+Docs: docs/integrations.md#video-fake-and-tests. Skipped, with the reason printed, when Debian's
 chromium or ffmpeg is missing (.ci/run installs both).
 """
 

@@ -1,5 +1,5 @@
 """Fixtures of the video connector's tests: the fake video platform on loopback, the
-connector configured against it. Docs: docs/integrations.md#video-tests."""
+connector configured against it. Docs: docs/integrations.md#video-fake-and-tests."""
 
 from __future__ import annotations
 
