@@ -379,3 +379,17 @@ def test_list_query_counts_do_not_grow(org, personas, django_assert_max_num_quer
         with django_assert_max_num_queries(budget):
             body = clients[who].get(path).json()
         assert len(body["results"]) > 1
+
+
+def test_the_demo_seed_grants_and_pulls_the_demo_catalogue_once(platform, org):
+    from api.integrations.video import demo
+    from tests.personas import Role, make_unit, make_user
+
+    police = make_unit("公安局", "bureau", org.city, code="XC-GA")
+    make_unit("市政府", "city", None, code="XC")
+    make_unit("办公室", "office", org.city, code="XC-OFF")
+    make_user("admin", org.city, Role.CITY_IT_ADMIN)
+    video.seed_demo(platform)
+    assert demo.seed() == {"camera_grants_created": 4, "cameras_synced": 6}
+    assert demo.seed() == {"camera_grants_created": 0, "cameras_synced": 6}
+    assert Camera.objects.filter(owner_unit=police).count() == 4
