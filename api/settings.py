@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
     # Integrations: pulls whose turn came; retries whose time came (docs/integrations.md).
     "integrations-pull-due": {"task": "api.integrations.tasks.pull_due", "schedule": 60.0},
     "integrations-sweep": {"task": "api.integrations.tasks.sweep", "schedule": 60.0},
+    # Video: end camera views whose page went away without a stop (docs/integrations.md#video).
+    "video-close-stale-views": {
+        "task": "api.integrations.video.tasks.close_stale_views",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Save the schedule after every task sent, so a crashed beat does not re-send every job
@@ -336,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "UnitKindEnum": "api.accounts.models.UnitKind",
         "AppointmentKindEnum": "api.accounts.models.AppointmentKind",
         "RoleEnum": "api.accounts.models.Role",
+        "CameraTypeEnum": "api.integrations.video.models.CameraType",
         "AppointmentStatusEnum": "api.accounts.models.AppointmentStatus",
         "HealthStatusEnum": ["ok", "degraded"],
         "AuditResultEnum": "api.audit.models.AuditResult",
@@ -762,6 +768,29 @@ if _janus_origins:
     PWA_CONTENT_SECURITY_POLICY = PWA_CONTENT_SECURITY_POLICY.replace(
         "connect-src 'self';", "connect-src 'self' " + " ".join(_janus_origins) + ";"
     )
+# --- Video resources (docs/integrations.md#video) ------------------------------------
+# Lifetime of the signed play URLs GovDesk asks the video platform for.
+GOVDESK_VIDEO_PLAY_TTL_SECONDS = env.int(
+    "GOVDESK_VIDEO_PLAY_TTL_SECONDS", 300, minimum=30, maximum=3600
+)
+# The PWA plays HLS with hls.js: it fetches playlists and segments from the platform's
+# play origin (connect-src) into a MediaSource (media-src blob:). The origin is the
+# connector URL's unless the platform streams from elsewhere (GOVDESK_VIDEO_PLAY_ORIGINS).
+_video_origins = sorted(
+    {
+        f"{urlsplit(_url).scheme}://{urlsplit(_url).netloc}"
+        for _url in env.list("GOVDESK_VIDEO_PLAY_ORIGINS", [])
+        or [env.str("GOVDESK_INTEGRATION_VIDEO_URL", "")]
+        if urlsplit(_url).scheme in ("http", "https") and urlsplit(_url).netloc
+    }
+)
+if _video_origins:
+    PWA_CONTENT_SECURITY_POLICY = PWA_CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self'", "connect-src 'self' " + " ".join(_video_origins), 1
+    )
+PWA_CONTENT_SECURITY_POLICY = PWA_CONTENT_SECURITY_POLICY.replace(
+    "worker-src 'self';", "media-src 'self' blob:; worker-src 'self';", 1
+)
 # --- Personal office and internal mail (docs/personal-office.md, docs/mail.md) ----------
 # Schedule sources: dotted paths of callables fn(user, start, end) -> list of entry dicts
 # (source, source_id, title, start, end, place, url, busy) merged into a person's schedule.

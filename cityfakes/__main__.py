@@ -27,6 +27,7 @@ FAKES: list[tuple[str, str]] = [
     ("esupervision", "cityfakes.esupervision:make"),
     ("citymgmt", "cityfakes.citymgmt:make"),
     ("emergency", "cityfakes.emergency:make"),
+    ("video", "cityfakes.video:make"),  # docs/integrations.md#video
 ]
 
 

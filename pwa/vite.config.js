@@ -119,6 +119,9 @@ export default defineConfig({
       workbox: {
         // The offline app shell: index.html, every hashed asset, the icons.
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
+        // hls.js (the camera player's own chunk) is fetched when a camera is opened, not
+        // precached by every phone: a stream needs the network anyway (docs/integrations.md#video-pwa).
+        globIgnores: ['**/hls*.js'],
         navigateFallback: '/index.html',
         // The API, its docs and Django's static files are never answered from the shell.
         navigateFallbackDenylist: [/^\/api\//, /^\/static\//, /^\/admin\//],

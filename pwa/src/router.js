@@ -24,6 +24,8 @@ const routes = [
   { path: '/journals', component: () => import('./views/Journals.vue') },
   { path: '/supervision', component: () => import('./views/Supervision.vue') },
   { path: '/supervision/:id', component: () => import('./views/SupervisionItem.vue'), props: true },
+  { path: '/cameras', component: () => import('./views/Cameras.vue'), meta: { tab: 'me' } },
+  { path: '/cameras/:id', component: () => import('./views/CameraPlayer.vue'), props: true, meta: { tab: 'me' } },
   { path: '/journals/:id', component: () => import('./views/JournalIssue.vue'), props: true },
   { path: '/:pathMatch(.*)*', redirect: '/todo' },
 ]

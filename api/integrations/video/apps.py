@@ -7,3 +7,8 @@ class VideoConfig(AppConfig):
     name = "api.integrations.video"
     label = "integrations_video"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from api.integrations.video import connector
+
+        connector.register_spec()

@@ -32,6 +32,7 @@ from api.integrations.basedata.demo import seed as seed_basedata  # docs/integra
 from api.integrations.esupervision.demo import seed as seed_esupervision  # integrations.md
 from api.integrations.citymgmt.demo import seed as seed_city_cases  # docs/integrations.md
 from api.integrations.emergency.demo import seed as seed_duty  # docs/integrations.md
+from api.integrations.video.demo import seed as seed_video  # docs/integrations.md#video
 from api.mail.demo import seed as seed_mail  # docs/mail.md#demo
 from api.meetings.demo import seed_demo_meeting  # docs/meetings.md#the-demo
 from api.office.demo import seed as seed_office  # docs/personal-office.md#demo
@@ -280,6 +281,7 @@ class Command(BaseCommand):
             seeder.stats["esupervision_items_created"] += seed_esupervision()
             seeder.stats["city_cases_created"] += seed_city_cases()
             seeder.stats["duty_assignments_created"] += seed_duty()
+            seeder.stats.update(seed_video())
             if options["backfill"]:
                 seeder.stats.update(seed_backfill())
             changes = {key: value for key, value in sorted(seeder.stats.items()) if value}
