@@ -29,9 +29,9 @@ from api.demo import city as demo_city
 from api.demo.backfill import seed_backfill
 from api.exchange.demo import seed_exchange_groups  # docs/exchange.md#demo
 from api.integrations.basedata.demo import seed as seed_basedata  # docs/integrations.md
-from api.integrations.esupervision.demo import seed as seed_esupervision  # integrations.md
 from api.integrations.citymgmt.demo import seed as seed_city_cases  # docs/integrations.md
 from api.integrations.emergency.demo import seed as seed_duty  # docs/integrations.md
+from api.integrations.esupervision.demo import seed as seed_esupervision  # integrations.md
 from api.integrations.video.demo import seed as seed_video  # docs/integrations.md#video
 from api.mail.demo import seed as seed_mail  # docs/mail.md#demo
 from api.meetings.demo import seed_demo_meeting  # docs/meetings.md#the-demo
