@@ -176,6 +176,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The folder is polled: every 0.2 s rather than kombu's 1 s, so that a demo
+        # worker behind a backlog (the seed's connector records) still answers an
+        # emergency webhook within seconds (docs/integrations.md#emergency).
+        "polling_interval": 0.2,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
