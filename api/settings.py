@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "api.integrations.citymgmt",
     "api.integrations.emergency",
     "api.integrations.basedata",
+    "api.integrations.govsite",
     "api.portal",
     "api.demo",
 ]
@@ -222,7 +223,6 @@ CELERY_BEAT_SCHEDULE = {
     "meetings-remind": {"task": "api.meetings.tasks.remind_upcoming", "schedule": 60.0},
     "meetings-sweep-rooms": {"task": "api.meetings.tasks.sweep_rooms", "schedule": 120.0},
     # Publishing: the website feed import and the must-read reminder (docs/publishing.md).
-    "publishing-import-feeds": {"task": "api.publishing.tasks.import_feeds", "schedule": 900.0},
     "publishing-remind-must-reads": {
         "task": "api.publishing.tasks.remind_must_reads",
         "schedule": 300.0,

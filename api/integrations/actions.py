@@ -245,7 +245,7 @@ def pull(name: str) -> int:
     turn; the cursor moves only with the records of its page, so nothing is lost."""
     spec = registry.get(name)
     config = load(name, spec.pull_every_seconds)
-    if spec.pull is None or not config.configured:
+    if spec.pull is None or not registry.configured(spec, config):
         return 0
     connector_row(name)
     Connector.objects.filter(name=name).update(last_attempt_at=timezone.now())
@@ -290,7 +290,7 @@ def pull_due(now: datetime | None = None) -> int:
         if spec.pull is None:
             continue
         config = load(spec.name, spec.pull_every_seconds)
-        if not config.configured:
+        if not registry.configured(spec, config):
             continue
         row = connector_row(spec.name)
         if row.next_pull_at is not None and row.next_pull_at > now:

@@ -44,6 +44,15 @@ class ConnectorSpec:
     source_id_of: Callable[[dict], str] | None = None
     pull: Callable[[PullContext], PullResult] | None = None
     pull_every_seconds: int = 300
+    # A connector whose sources are not one endpoint with a shared secret (public feeds
+    # whose addresses live in GovDesk's own data) says when it has work; webhooks still
+    # need a URL and a secret (api/integrations/views.py).
+    is_configured: Callable[[ConnectorConfig], bool] | None = None
+
+
+def configured(spec: ConnectorSpec, config: ConnectorConfig) -> bool:
+    """Whether ``spec`` pulls (and shows as configured in health) with ``config``."""
+    return spec.is_configured(config) if spec.is_configured else config.configured
 
 
 _SPECS: dict[str, ConnectorSpec] = {}

@@ -41,7 +41,7 @@ def connectors_health() -> list[dict[str, Any]]:
             {
                 "name": spec.name,
                 "title": spec.title,
-                "configured": config.configured,
+                "configured": registry.configured(spec, config),
                 "inbound": spec.source_id_of is not None,
                 "outbound": spec.pull is not None,
                 "last_success_at": row.last_success_at,

@@ -1,19 +1,13 @@
-"""Beat tasks of publishing: the feed import and the must-read reminder.
+"""Beat task of publishing: the must-read reminder (the feed import runs on the
+connector layer: api/integrations/govsite).
 
-Docs: docs/publishing.md#background-work. Both are safe to run twice: the import
-de-duplicates by source id, the reminder claims each post with a compare-and-set.
+Docs: docs/publishing.md#background-work. Safe to run twice: the reminder claims each
+post with a compare-and-set.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
-
-
-@shared_task(name="api.publishing.tasks.import_feeds")
-def import_feeds() -> int:
-    from api.publishing.actions.imports import feed_channel_ids, import_channel
-
-    return sum(import_channel(channel_id) for channel_id in feed_channel_ids())
 
 
 @shared_task(name="api.publishing.tasks.remind_must_reads")

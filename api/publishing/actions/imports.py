@@ -1,5 +1,7 @@
-"""The import connector: items of the government website / information-disclosure
-platform's feed into a read-only channel. Docs: docs/publishing.md#import-connector.
+"""The import connector's domain part: items of the government website /
+information-disclosure platform's feed into a read-only channel. The schedule, retries
+and health are the connector layer's (api/integrations/govsite, docs/integrations.md).
+Docs: docs/publishing.md#import-connector.
 
 The feed is RSS 2.0 (``<item>`` with ``guid`` or ``link``, ``title``, ``description``,
 ``pubDate``) or JSON (``{"items": [{"id", "title", "content" | "summary", "url",
@@ -128,7 +130,7 @@ def _author_unit(channel: Channel) -> Unit:
 
 
 def import_items(channel: Channel, items: list[FeedItem]) -> int:
-    """Store the items not seen before; returns how many were new."""
+    """Store the items not seen before; returns how many were new (audited when any)."""
     seen = set(
         Post.objects.filter(
             channel=channel, source_id__in=[i.source_id for i in items]
@@ -165,34 +167,6 @@ def import_items(channel: Channel, items: list[FeedItem]) -> int:
         except IntegrityError:  # another run stored it first
             continue
         created += 1
-    return created
-
-
-def import_channel(channel_id: int) -> int:
-    """Fetch and import one channel's feed. Returns the number of new posts; a fetch
-    or parse failure is noted on the channel and audited, never raised."""
-    channel = Channel.objects.select_related("unit").get(pk=channel_id)
-    if not channel.feed_url or not channel.is_active:
-        return 0
-    try:
-        data = fetch(channel.feed_url)
-        parser = parse_json if channel.feed_format == FeedFormat.JSON else parse_rss
-        items = parser(data)
-    except (OSError, ValueError, ET.ParseError) as error:
-        note = f"{type(error).__name__}: {error}"[:300]
-        Channel.objects.filter(pk=channel.pk).update(last_import_note=note)
-        record(
-            "channel.import_failed",
-            actor_username="system",
-            obj=channel,
-            result="failed",
-            detail={"error": note},
-        )
-        return 0
-    created = import_items(channel, items)
-    Channel.objects.filter(pk=channel.pk).update(
-        last_import_at=timezone.now(), last_import_note=f"{len(items)} items, {created} new"
-    )
     if created:
         record(
             "channel.imported",
@@ -201,6 +175,49 @@ def import_channel(channel_id: int) -> int:
             unit_id=channel.unit_id,
             detail={"items": len(items), "created": created},
         )
+    return created
+
+
+def parse_feed(channel: Channel, data: bytes) -> list[FeedItem]:
+    parser = parse_json if channel.feed_format == FeedFormat.JSON else parse_rss
+    return parser(data)
+
+
+def note_import_failure(channel: Channel, error: Exception) -> None:
+    """A fetch or parse failure: noted on the channel (its editors see it) and audited."""
+    note = f"{type(error).__name__}: {error}"[:300]
+    Channel.objects.filter(pk=channel.pk).update(last_import_note=note)
+    record(
+        "channel.import_failed",
+        actor_username="system",
+        obj=channel,
+        result="failed",
+        detail={"error": note},
+    )
+
+
+def note_import(channel: Channel, items: int, created: int | None = None) -> None:
+    note = f"{items} items" + (f", {created} new" if created is not None else "")
+    Channel.objects.filter(pk=channel.pk).update(
+        last_import_at=timezone.now(), last_import_note=note
+    )
+
+
+def import_channel(channel_id: int) -> int:
+    """Fetch and import one channel's feed now, outside the connector layer's schedule
+    (api/integrations/govsite pulls every feed channel on its own). Returns the number
+    of new posts; a fetch or parse failure is noted on the channel and audited, never
+    raised."""
+    channel = Channel.objects.select_related("unit").get(pk=channel_id)
+    if not channel.feed_url or not channel.is_active:
+        return 0
+    try:
+        items = parse_feed(channel, fetch(channel.feed_url))
+    except (OSError, ValueError, ET.ParseError) as error:
+        note_import_failure(channel, error)
+        return 0
+    created = import_items(channel, items)
+    note_import(channel, len(items), created)
     return created
 
 

@@ -1,0 +1,4 @@
+"""No models: the items become posts of api.publishing.
+
+Docs: docs/integrations.md#government-website.
+"""
