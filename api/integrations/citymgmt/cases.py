@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from api.integrations import payloads
 from api.integrations.citymgmt.models import CaseState, CityCase
 
 
@@ -39,44 +39,25 @@ class CaseData:
     source_updated_at: datetime | None
 
 
-def _text(payload: dict[str, Any], name: str, limit: int) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidCase(f"{name}: a non-empty string of at most {limit} characters")
-    return value.strip()
-
-
-def _when(payload: dict[str, Any], name: str, *, required: bool = False) -> datetime | None:
-    value = payload.get(name)
-    if value is None and not required:
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise InvalidCase(f"{name}: an ISO 8601 datetime with its offset")
-    return parsed
-
-
 def parse_case(payload: dict[str, Any]) -> CaseData:
     if not isinstance(payload, dict):
         raise InvalidCase("a case is a JSON object")
-    version = payload.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InvalidCase("version: a positive integer")
+    version = payloads.positive_int(payload, "version", invalid=InvalidCase)
     state = payload.get("state")
     if state not in CaseState.values:
         raise InvalidCase(f"state: one of {', '.join(CaseState.values)}")
-    reported_at = _when(payload, "reported_at", required=True)
+    reported_at = payloads.when(payload, "reported_at", required=True, invalid=InvalidCase)
     assert reported_at is not None  # required above
     return CaseData(
-        case_id=_text(payload, "id", 64),
+        case_id=payloads.text(payload, "id", 64, invalid=InvalidCase),
         version=version,
-        category=_text(payload, "category", 60),
-        district=_text(payload, "district", 60),
+        category=payloads.text(payload, "category", 60, invalid=InvalidCase),
+        district=payloads.text(payload, "district", 60, invalid=InvalidCase),
         state=str(state),
         reported_at=reported_at,
-        deadline_at=_when(payload, "deadline_at"),
-        closed_at=_when(payload, "closed_at"),
-        source_updated_at=_when(payload, "updated_at"),
+        deadline_at=payloads.when(payload, "deadline_at", invalid=InvalidCase),
+        closed_at=payloads.when(payload, "closed_at", invalid=InvalidCase),
+        source_updated_at=payloads.when(payload, "updated_at", invalid=InvalidCase),
     )
 
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-
+from api.integrations import payloads
 from api.integrations.emergency.models import EventLevel
 
 
@@ -34,43 +32,24 @@ class EventData:
     sent_at: datetime | None
 
 
-def _text(payload: dict[str, Any], name: str, limit: int) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidEvent(f"{name}: a non-empty string of at most {limit} characters")
-    return value.strip()
-
-
-def _when(payload: dict[str, Any], name: str, *, required: bool) -> datetime | None:
-    value = payload.get(name)
-    if value is None and not required:
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise InvalidEvent(f"{name}: an ISO 8601 datetime with its offset")
-    return parsed
-
-
 def parse_event(payload: dict[str, Any]) -> EventData:
     if not isinstance(payload, dict):
         raise InvalidEvent("an event is a JSON object")
-    sequence = payload.get("sequence")
-    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
-        raise InvalidEvent("sequence: a positive integer")
+    sequence = payloads.positive_int(payload, "sequence", invalid=InvalidEvent)
     level = payload.get("level")
     if level not in EventLevel.values:
         raise InvalidEvent(f"level: one of {', '.join(EventLevel.values)}")
-    occurred_at = _when(payload, "occurred_at", required=True)
+    occurred_at = payloads.when(payload, "occurred_at", required=True, invalid=InvalidEvent)
     assert occurred_at is not None  # required above
     return EventData(
-        event_id=_text(payload, "event_id", 64),
+        event_id=payloads.text(payload, "event_id", 64, invalid=InvalidEvent),
         sequence=sequence,
-        event_type=_text(payload, "type", 40),
+        event_type=payloads.text(payload, "type", 40, invalid=InvalidEvent),
         level=str(level),
-        place=_text(payload, "place", 200),
+        place=payloads.text(payload, "place", 200, invalid=InvalidEvent),
         occurred_at=occurred_at,
-        summary=_text(payload, "summary", 4000),
-        sent_at=_when(payload, "sent_at", required=False),
+        summary=payloads.text(payload, "summary", 4000, invalid=InvalidEvent),
+        sent_at=payloads.when(payload, "sent_at", required=False, invalid=InvalidEvent),
     )
 
 

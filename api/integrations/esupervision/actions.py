@@ -24,6 +24,7 @@ from api.accounts import roles
 from api.accounts.models import Role, RoleAssignment, Unit, User
 from api.audit.recorder import record
 from api.common.datetimes import client_datetime
+from api.integrations import payloads
 from api.integrations.esupervision import rules
 from api.integrations.esupervision.models import (
     STAGE_LABELS,
@@ -54,16 +55,9 @@ class Event:
     limit_days: int
 
 
-def _text(payload: dict[str, Any], name: str, length: int) -> str:
-    value = payload.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > length:
-        raise EventRejected(f"{name}: a non-empty string of at most {length} characters")
-    return value.strip()
-
-
 def source_id_of(payload: dict[str, Any]) -> str:
     """The connector layer's source id of an event: its ``event_id``."""
-    return _text(payload, "event_id", ID_LENGTH)
+    return payloads.text(payload, "event_id", ID_LENGTH, invalid=EventRejected)
 
 
 def parse_event(payload: dict[str, Any]) -> Event:
@@ -81,9 +75,9 @@ def parse_event(payload: dict[str, Any]) -> Event:
         raise EventRejected(f"limit_days: an integer from 1 to {MAX_LIMIT_DAYS}")
     return Event(
         event_id=source_id_of(payload),
-        item_id=_text(payload, "item_id", ID_LENGTH),
-        service_name=_text(payload, "service_name", 200),
-        unit_code=_text(payload, "unit_code", 40),
+        item_id=payloads.text(payload, "item_id", ID_LENGTH, invalid=EventRejected),
+        service_name=payloads.text(payload, "service_name", 200, invalid=EventRejected),
+        unit_code=payloads.text(payload, "unit_code", 40, invalid=EventRejected),
         stage=stage,
         occurred_at=occurred,
         limit_days=limit,
