@@ -5,7 +5,7 @@ contract this fake serves, which a real system's adapter must speak:
 
 * **Event** (JSON object), one per stage of a service item (办件)::
 
-    {"event_id": "EV-000001", "item_id": "SP-2026-0001", "service_name": "食品经营许可",
+    {"event_id": "EV-000001", "item_id": "2026000001", "service_name": "食品经营许可",
      "unit_code": "XC-SJ", "stage": "accept", "occurred_at": "2026-11-02T09:30:00+08:00",
      "limit_days": 20}
 
@@ -123,7 +123,7 @@ def generate_scenario(
         }
         result.append(
             ScenarioItem(
-                item_id=f"SP-{start.year}-{number + 1:05d}",
+                item_id=f"{start.year}{number + 1:06d}",  # 办件编号: digits
                 service_name=service,
                 unit_code=unit_codes[number % len(unit_codes)],
                 limit_days=limit,
@@ -235,7 +235,7 @@ def make(context: FakeContext) -> EventSource:
     start = datetime.now(SHANGHAI) - timedelta(days=120)
     scenario = generate_scenario(codes, items=DEMO_ITEMS, start=start, seed=5)
     events = [
-        {**event, "event_id": f"FAKE-{event['event_id']}", "item_id": f"FAKE-{event['item_id']}"}
+        {**event, "event_id": f"模拟{event['event_id']}", "item_id": f"模拟{event['item_id']}"}
         for event in scenario.events
     ]
     return EventSource(events, secret=context.secret)

@@ -41,8 +41,8 @@ def seed() -> int:
     for payload in scenario.events:
         payload = {
             **payload,
-            "event_id": f"DEMO-{payload['event_id']}",
-            "item_id": f"DEMO-{payload['item_id']}",
+            "event_id": f"演示{payload['event_id']}",
+            "item_id": f"演示{payload['item_id']}",
         }
         apply_event(parse_event(payload))
     created = ServiceItem.objects.count() - before
